@@ -1,0 +1,409 @@
+//! Templating: minijinja with strict undefined, the functions scenario authors expect, and
+//! errors that name the variable at fault. Knows nothing of YAML positions; callers attach
+//! the span of the value that held the template.
+
+use minijinja::value::Value as MjValue;
+use minijinja::{Environment, Error as MjError, ErrorKind, UndefinedBehavior};
+use rand::Rng;
+use regex::Regex;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+/// Variables visible to templates, in definition order of their latest value.
+pub type Vars = BTreeMap<String, MjValue>;
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateError {
+    pub message: String,
+    /// A piece of the template text the error is about (to put carets under it).
+    pub needle: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Names that templates may use without defining them.
+pub const BUILTIN_NAMES: &[&str] = &[
+    "env",
+    "uuid",
+    "now",
+    "timestamp",
+    "timestamp_ms",
+    "random_string",
+    "random_int",
+    "vars",
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+];
+
+/// Renders templates and evaluates expressions.
+pub struct Templater {
+    env: Environment<'static>,
+}
+
+impl Default for Templater {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templater {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        env.add_function("env", fn_env);
+        env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
+        env.add_function("now", || {
+            chrono::Utc::now()
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string()
+        });
+        env.add_function("timestamp", || chrono::Utc::now().timestamp());
+        env.add_function("timestamp_ms", || chrono::Utc::now().timestamp_millis());
+        env.add_function("random_string", fn_random_string);
+        env.add_function("random_int", fn_random_int);
+        env.add_filter("b64encode", filter_b64encode);
+        env.add_filter("b64decode", filter_b64decode);
+        env.add_filter("urldecode", filter_urldecode);
+        Templater { env }
+    }
+
+    /// Renders a template string.
+    pub fn render_str(&self, template: &str, vars: &Vars) -> Result<String, TemplateError> {
+        if !template.contains("{{") && !template.contains("{%") && !template.contains("{#") {
+            return Ok(template.to_owned());
+        }
+        postman_spelling(template)?;
+        self.env
+            .render_str(template, Ctx(vars))
+            .map_err(|e| self.explain(e, template, vars))
+    }
+
+    /// Renders a template string; if it is exactly one `{{ expr }}`, the result keeps the
+    /// expression's type (numbers stay numbers).
+    pub fn render_typed(&self, template: &str, vars: &Vars) -> Result<MjValue, TemplateError> {
+        match single_expression(template) {
+            Some(expr) => {
+                postman_spelling(template)?;
+                self.eval(expr, vars)
+            }
+            None => self.render_str(template, vars).map(MjValue::from),
+        }
+    }
+
+    /// Evaluates an expression (no braces), e.g. `response.status == 200`.
+    pub fn eval(&self, expr: &str, vars: &Vars) -> Result<MjValue, TemplateError> {
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| syntax_error(e, expr))?;
+        compiled
+            .eval(Ctx(vars))
+            .map_err(|e| self.explain(e, expr, vars))
+    }
+
+    /// Evaluates an expression that must give `true` or `false`.
+    pub fn eval_bool(&self, expr: &str, vars: &Vars) -> Result<bool, TemplateError> {
+        let value = self.eval(expr, vars)?;
+        match value.kind() {
+            minijinja::value::ValueKind::Bool => Ok(value.is_true()),
+            _ => Err(TemplateError {
+                message: format!("expected a true/false expression, it gave `{value}`"),
+                needle: None,
+                hint: Some("compare with `==`, `!=`, `<`, `in`, ... to get a boolean".into()),
+            }),
+        }
+    }
+
+    /// Checks the syntax of a template and returns the variables it reads.
+    pub fn template_variables(&self, template: &str) -> Result<HashSet<String>, TemplateError> {
+        postman_spelling(template)?;
+        let env: &Environment<'_> = &self.env;
+        let compiled = env
+            .template_from_str(template)
+            .map_err(|e| syntax_error(e, template))?;
+        Ok(compiled.undeclared_variables(false))
+    }
+
+    /// Checks the syntax of an expression and returns the variables it reads.
+    pub fn expression_variables(&self, expr: &str) -> Result<HashSet<String>, TemplateError> {
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| syntax_error(e, expr))?;
+        Ok(compiled.undeclared_variables(false))
+    }
+
+    /// Turns a minijinja error into one that names what went wrong.
+    fn explain(&self, err: MjError, source: &str, vars: &Vars) -> TemplateError {
+        if err.kind() == ErrorKind::SyntaxError {
+            return syntax_error(err, source);
+        }
+        let region = err
+            .range()
+            .and_then(|r| source.get(r))
+            .map(str::to_owned);
+        if err.kind() == ErrorKind::UndefinedError {
+            let used = if single_expression(source).is_some() || !source.contains("{{") {
+                self.env
+                    .compile_expression(single_expression(source).unwrap_or(source))
+                    .map(|e| e.undeclared_variables(false))
+                    .unwrap_or_default()
+            } else {
+                self.template_variables(source).unwrap_or_default()
+            };
+            let mut missing: Vec<&String> = used
+                .iter()
+                .filter(|v| !vars.contains_key(v.as_str()) && !BUILTIN_NAMES.contains(&v.as_str()))
+                .collect();
+            missing.sort();
+            if let Some(name) = missing.first() {
+                return TemplateError {
+                    message: format!("undefined variable `{name}`"),
+                    needle: Some((*name).clone()),
+                    hint: Some(undefined_hint(name, vars)),
+                };
+            }
+            let what = region.clone().unwrap_or_else(|| source.to_owned());
+            return TemplateError {
+                message: format!("`{}` is undefined", what.trim()),
+                needle: region,
+                hint: Some(
+                    "a key or attribute is missing from the value; use `x is defined` or `x | default(...)` to allow it"
+                        .into(),
+                ),
+            };
+        }
+        let detail = err.detail().map(str::to_owned).unwrap_or_else(|| err.kind().to_string());
+        TemplateError {
+            message: format!("template error: {detail}"),
+            needle: region,
+            hint: None,
+        }
+    }
+}
+
+/// The context of a render: the variables, plus `vars` (all of them as a map, for names that
+/// are not identifiers such as `base-url`).
+struct Ctx<'a>(&'a Vars);
+
+impl serde::Serialize for Ctx<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len() + 1))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        if !self.0.contains_key("vars") {
+            map.serialize_entry("vars", self.0)?;
+        }
+        map.end()
+    }
+}
+
+/// `{{ expr }}` and nothing else: returns `expr`.
+pub fn single_expression(template: &str) -> Option<&str> {
+    let inner = template.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+fn syntax_error(err: MjError, source: &str) -> TemplateError {
+    let region = err
+        .range()
+        .and_then(|r| source.get(r))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let detail = err.detail().map(str::to_owned).unwrap_or_else(|| err.kind().to_string());
+    TemplateError {
+        message: format!("template syntax error: {detail}"),
+        needle: region,
+        hint: Some("templates use minijinja (Jinja2) syntax: `{{ variable }}`, `{{ value | filter }}`, `{{ function() }}`".into()),
+    }
+}
+
+fn undefined_hint(name: &str, vars: &Vars) -> String {
+    let close = vars
+        .keys()
+        .map(|k| (strsim::jaro_winkler(k, name), k))
+        .filter(|(s, _)| *s > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match close {
+        Some((_, k)) => format!("did you mean `{k}`?"),
+        None => "define it in `vars`, capture it in an earlier step, or pass it with `--var`, `--env` or `STEPWISE_VAR_<name>`".into(),
+    }
+}
+
+/// Postman writes `{{$timestamp}}` and `{{base-url}}`; neither is Jinja.
+fn postman_spelling(template: &str) -> Result<(), TemplateError> {
+    static DYNAMIC: OnceLock<Regex> = OnceLock::new();
+    static DASHED: OnceLock<Regex> = OnceLock::new();
+    let dynamic = DYNAMIC.get_or_init(|| {
+        Regex::new(r"\{\{\s*\$([A-Za-z]+)\s*\}\}").unwrap_or_else(|_| unreachable!())
+    });
+    let dashed = DASHED.get_or_init(|| {
+        Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+)\s*\}\}")
+            .unwrap_or_else(|_| unreachable!())
+    });
+    if let Some(c) = dynamic.captures(template) {
+        let name = &c[1];
+        let replacement = postman_dynamic(name);
+        return Err(TemplateError {
+            message: format!("`{}` is Postman syntax, not a stepwise template", &c[0]),
+            needle: Some(c[0].to_owned()),
+            hint: Some(match replacement {
+                Some(r) => format!("write `{{{{ {r} }}}}`"),
+                None => "stepwise functions: `uuid()`, `now()`, `timestamp()`, `random_int(a, b)`, `random_string(n)`".into(),
+            }),
+        });
+    }
+    if let Some(c) = dashed.captures(template) {
+        let name = &c[1];
+        return Err(TemplateError {
+            message: format!("`{}` is Postman syntax: `-` is subtraction in a template", &c[0]),
+            needle: Some(c[0].to_owned()),
+            hint: Some(format!(
+                "write `{{{{ vars[\"{name}\"] }}}}`, or rename the variable with `_`; for a subtraction put spaces around `-`"
+            )),
+        });
+    }
+    Ok(())
+}
+
+/// The stepwise spelling of a Postman dynamic variable.
+pub fn postman_dynamic(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "timestamp" => "timestamp()",
+        "isoTimestamp" => "now()",
+        "guid" | "randomUUID" => "uuid()",
+        "randomInt" => "random_int(0, 1000)",
+        "randomAlphaNumeric" => "random_string(1)",
+        "randomPassword" => "random_string(16)",
+        _ => return None,
+    })
+}
+
+fn fn_env(name: String, default: Option<MjValue>) -> Result<MjValue, MjError> {
+    match std::env::var(&name) {
+        Ok(v) => Ok(MjValue::from(v)),
+        Err(_) => default.ok_or_else(|| {
+            MjError::new(
+                ErrorKind::InvalidOperation,
+                format!("environment variable `{name}` is not set (give a default: env(\"{name}\", \"...\"))"),
+            )
+        }),
+    }
+}
+
+fn fn_random_string(len: Option<u32>) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len.unwrap_or(16).min(4096))
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn fn_random_int(low: i64, high: i64) -> Result<i64, MjError> {
+    if low > high {
+        return Err(MjError::new(
+            ErrorKind::InvalidOperation,
+            format!("random_int({low}, {high}): the first bound must not exceed the second"),
+        ));
+    }
+    Ok(rand::rng().random_range(low..=high))
+}
+
+fn filter_b64encode(value: String) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(value)
+}
+
+fn filter_b64decode(value: String) -> Result<String, MjError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value.trim()))
+        .map_err(|e| MjError::new(ErrorKind::InvalidOperation, format!("not base64: {e}")))?;
+    String::from_utf8(bytes)
+        .map_err(|_| MjError::new(ErrorKind::InvalidOperation, "decoded base64 is not UTF-8 text"))
+}
+
+fn filter_urldecode(value: String) -> String {
+    percent_encoding::percent_decode_str(&value.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, MjValue)]) -> Vars {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn single_expression_keeps_type() {
+        let t = Templater::new();
+        let v = vars(&[("n", MjValue::from(5))]);
+        let out = t.render_typed("{{ n }}", &v).unwrap();
+        assert_eq!(out, MjValue::from(5));
+        let out = t.render_typed("n={{ n }}", &v).unwrap();
+        assert_eq!(out, MjValue::from("n=5"));
+    }
+
+    #[test]
+    fn undefined_variable_is_named() {
+        let t = Templater::new();
+        let v = vars(&[("base", MjValue::from("http://x"))]);
+        let err = t.render_str("{{ base }}/{{ missing }}", &v).unwrap_err();
+        assert_eq!(err.message, "undefined variable `missing`");
+        assert_eq!(err.needle.as_deref(), Some("missing"));
+    }
+
+    #[test]
+    fn postman_spellings_get_a_hint() {
+        let t = Templater::new();
+        let err = t.render_str("App{{$timestamp}}", &Vars::new()).unwrap_err();
+        assert!(err.hint.unwrap().contains("timestamp()"));
+        let err = t.render_str("{{base-url}}/x", &Vars::new()).unwrap_err();
+        assert!(err.hint.unwrap().contains("vars[\"base-url\"]"));
+    }
+
+    #[test]
+    fn functions_and_filters() {
+        let t = Templater::new();
+        let v = Vars::new();
+        assert_eq!(t.render_str("{{ 'a:b' | b64encode }}", &v).unwrap(), "YTpi");
+        assert_eq!(t.render_str("{{ random_string(7) | length }}", &v).unwrap(), "7");
+        assert_eq!(t.render_str("{{ 'a b' | urlencode }}", &v).unwrap(), "a%20b");
+        assert_eq!(t.render_str("{{ {'a': 1} | tojson }}", &v).unwrap(), "{\"a\":1}");
+        let ts: i64 = t.render_str("{{ timestamp() }}", &v).unwrap().parse().unwrap();
+        assert!(ts > 1_700_000_000);
+        assert!(uuid::Uuid::parse_str(&t.render_str("{{ uuid() }}", &v).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn lists_variables() {
+        let t = Templater::new();
+        let used = t.template_variables("{{ a }}-{{ b.c }}{% if d %}x{% endif %}").unwrap();
+        let mut used: Vec<_> = used.into_iter().collect();
+        used.sort();
+        assert_eq!(used, vec!["a", "b", "d"]);
+    }
+}
