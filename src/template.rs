@@ -59,6 +59,8 @@ impl Templater {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
+        // Python string/dict methods (`startswith`, `split`, `items`, ...) that Jinja users expect.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function("env", fn_env);
         env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
         env.add_function("now", || {
@@ -147,10 +149,7 @@ impl Templater {
         if err.kind() == ErrorKind::SyntaxError {
             return syntax_error(err, source);
         }
-        let region = err
-            .range()
-            .and_then(|r| source.get(r))
-            .map(str::to_owned);
+        let region = err.range().and_then(|r| source.get(r)).map(str::to_owned);
         if err.kind() == ErrorKind::UndefinedError {
             let used = if single_expression(source).is_some() || !source.contains("{{") {
                 self.env
@@ -182,7 +181,10 @@ impl Templater {
                 ),
             };
         }
-        let detail = err.detail().map(str::to_owned).unwrap_or_else(|| err.kind().to_string());
+        let detail = err
+            .detail()
+            .map(str::to_owned)
+            .unwrap_or_else(|| err.kind().to_string());
         TemplateError {
             message: format!("template error: {detail}"),
             needle: region,
@@ -226,7 +228,10 @@ fn syntax_error(err: MjError, source: &str) -> TemplateError {
         .and_then(|r| source.get(r))
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
-    let detail = err.detail().map(str::to_owned).unwrap_or_else(|| err.kind().to_string());
+    let detail = err
+        .detail()
+        .map(str::to_owned)
+        .unwrap_or_else(|| err.kind().to_string());
     TemplateError {
         message: format!("template syntax error: {detail}"),
         needle: region,
@@ -336,8 +341,12 @@ fn filter_b64decode(value: String) -> Result<String, MjError> {
         .decode(value.trim())
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value.trim()))
         .map_err(|e| MjError::new(ErrorKind::InvalidOperation, format!("not base64: {e}")))?;
-    String::from_utf8(bytes)
-        .map_err(|_| MjError::new(ErrorKind::InvalidOperation, "decoded base64 is not UTF-8 text"))
+    String::from_utf8(bytes).map_err(|_| {
+        MjError::new(
+            ErrorKind::InvalidOperation,
+            "decoded base64 is not UTF-8 text",
+        )
+    })
 }
 
 fn filter_urldecode(value: String) -> String {
@@ -390,10 +399,23 @@ mod tests {
         let t = Templater::new();
         let v = Vars::new();
         assert_eq!(t.render_str("{{ 'a:b' | b64encode }}", &v).unwrap(), "YTpi");
-        assert_eq!(t.render_str("{{ random_string(7) | length }}", &v).unwrap(), "7");
-        assert_eq!(t.render_str("{{ 'a b' | urlencode }}", &v).unwrap(), "a%20b");
-        assert_eq!(t.render_str("{{ {'a': 1} | tojson }}", &v).unwrap(), "{\"a\":1}");
-        let ts: i64 = t.render_str("{{ timestamp() }}", &v).unwrap().parse().unwrap();
+        assert_eq!(
+            t.render_str("{{ random_string(7) | length }}", &v).unwrap(),
+            "7"
+        );
+        assert_eq!(
+            t.render_str("{{ 'a b' | urlencode }}", &v).unwrap(),
+            "a%20b"
+        );
+        assert_eq!(
+            t.render_str("{{ {'a': 1} | tojson }}", &v).unwrap(),
+            "{\"a\":1}"
+        );
+        let ts: i64 = t
+            .render_str("{{ timestamp() }}", &v)
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(ts > 1_700_000_000);
         assert!(uuid::Uuid::parse_str(&t.render_str("{{ uuid() }}", &v).unwrap()).is_ok());
     }
@@ -401,7 +423,9 @@ mod tests {
     #[test]
     fn lists_variables() {
         let t = Templater::new();
-        let used = t.template_variables("{{ a }}-{{ b.c }}{% if d %}x{% endif %}").unwrap();
+        let used = t
+            .template_variables("{{ a }}-{{ b.c }}{% if d %}x{% endif %}")
+            .unwrap();
         let mut used: Vec<_> = used.into_iter().collect();
         used.sort();
         assert_eq!(used, vec!["a", "b", "d"]);

@@ -13,7 +13,6 @@ pub use request::{Auth, BasicAuth, Body, FilePart, Multipart, Request};
 pub use scenario::{Defaults, Include, Poll, Scenario, Step};
 pub use value::{Value, ValueKind};
 
-
 use crate::yaml::Spanned;
 
 /// A string that may contain `{{ template }}` expressions, with its position.

@@ -95,7 +95,12 @@ fn describe(unexp: &de::Unexpected<'_>) -> String {
 pub(crate) fn suggest(given: &str, expected: &[&str]) -> String {
     let best = expected
         .iter()
-        .map(|e| (strsim::jaro_winkler(&given.to_lowercase(), &e.to_lowercase()), *e))
+        .map(|e| {
+            (
+                strsim::jaro_winkler(&given.to_lowercase(), &e.to_lowercase()),
+                *e,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     let list = expected
@@ -260,7 +265,11 @@ impl<'de> Deserializer<'de> for NodeDe<'_> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_any(visitor)
     }
 
@@ -304,7 +313,10 @@ struct MapDe<'a> {
 
 impl<'de> MapAccess<'de> for MapDe<'_> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some(value);
@@ -334,7 +346,10 @@ struct EnumDe<'a> {
 impl<'de, 'a> EnumAccess<'de> for EnumDe<'a> {
     type Error = DeError;
     type Variant = NodeDe<'a>;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, NodeDe<'a>), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, NodeDe<'a>), DeError> {
         let v = seed
             .deserialize(NodeDe(self.key))
             .map_err(|e| e.at(self.key.span))?;
@@ -374,7 +389,10 @@ struct SpannedDe<'a> {
 
 impl<'de> MapAccess<'de> for SpannedDe<'_> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         if self.field >= span::FIELDS.len() {
             return Ok(None);
         }

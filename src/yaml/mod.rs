@@ -75,11 +75,7 @@ pub fn parse(source: &str) -> Result<Option<Node>, ParseError> {
     let mut parser = Parser::new_from_str(source);
     let mut documents = 0usize;
     let mut root: Option<Node> = None;
-    loop {
-        let (event, span) = match next(&mut parser)? {
-            Some(e) => e,
-            None => break,
-        };
+    while let Some((event, span)) = next(&mut parser)? {
         match event {
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
             Event::StreamEnd => break,
@@ -104,7 +100,9 @@ pub fn parse(source: &str) -> Result<Option<Node>, ParseError> {
 
 type Ev<'a> = (Event<'a>, Span);
 
-fn next<'a>(parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>) -> Result<Option<Ev<'a>>, ParseError> {
+fn next<'a>(
+    parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
+) -> Result<Option<Ev<'a>>, ParseError> {
     match parser.next_event() {
         None => Ok(None),
         Some(Ok((event, span))) => Ok(Some((event, Span::from_saphyr(&span)))),
@@ -141,7 +139,9 @@ impl Builder {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             return Err(ParseError {
-                message: format!("document too large: more than {MAX_NODES} values (after aliases)"),
+                message: format!(
+                    "document too large: more than {MAX_NODES} values (after aliases)"
+                ),
                 span,
             });
         }

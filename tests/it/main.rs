@@ -1,1 +1,7 @@
+//! The integration tests: one binary, topic modules (a single link on a 2-core machine).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on broken fixtures
 
+mod support;
+
+mod cli;
+mod run;

@@ -1,0 +1,276 @@
+//! The command line: argument parsing (clap) and the `run` and `validate` commands.
+
+use crate::diagnostic::Diagnostic;
+use crate::exit_code;
+use crate::http::HttpConfig;
+use crate::inputs;
+use crate::loader;
+use crate::report::terminal::{Style, TerminalReporter};
+use crate::result::{Outcome, RunResult, ScenarioResult};
+use crate::runner::{RunOptions, Runner};
+use clap::{Args, Parser, Subcommand};
+use minijinja::value::Value as MjValue;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stepwise",
+    version,
+    about = "Replay documented HTTP API workflows from YAML scenario files, as a test suite",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenario files (or every scenario in folders)
+    Run(RunArgs),
+    /// Check scenario files without sending any request
+    Validate(ValidateArgs),
+}
+
+/// Where variables come from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VarArgs {
+    /// Set a variable (`name=value`); wins over env files and STEPWISE_VAR_*
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Set a variable whose value is masked in every output
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// Read variables from a file (YAML mapping, or dotenv `NAME=value` lines)
+    #[arg(long = "env", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files or folders
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Stop at the first failing scenario
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Print requests and responses (secrets masked)
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// No colours (also when NO_COLOR is set or output is not a terminal)
+    #[arg(long)]
+    pub no_color: bool,
+    /// Accept invalid TLS certificates
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust this CA certificate (PEM) in addition to the system's
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files or folders
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// No colours
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+/// Parses the command line, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit_code::SUCCESS
+                }
+                _ => exit_code::INVALID,
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit_code::NETWORK_OR_IO;
+        }
+    };
+    match cli.command {
+        Command::Run(args) => runtime.block_on(run(args)),
+        Command::Validate(args) => validate(args),
+    }
+}
+
+fn color_enabled(no_color: bool) -> bool {
+    !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+fn print_error(d: &Diagnostic, color: bool) {
+    eprint!("{}", d.render(color));
+}
+
+/// Variables with their values, lowest precedence first.
+pub type Overrides = Vec<(String, MjValue)>;
+
+/// Variables from env files, the environment and the command line, lowest precedence first,
+/// and the names given with `--secret`.
+pub fn collect_vars(args: &VarArgs) -> Result<(Overrides, Vec<String>), Diagnostic> {
+    let mut vars = Vec::new();
+    for file in &args.env_files {
+        vars.extend(inputs::read_env_file(file)?);
+    }
+    vars.extend(inputs::from_environment());
+    for v in &args.vars {
+        vars.push(inputs::parse_assignment(v)?);
+    }
+    let mut secret_names = Vec::new();
+    for s in &args.secrets {
+        let (name, value) = inputs::parse_assignment(s)?;
+        secret_names.push(name.clone());
+        vars.push((name, value));
+    }
+    Ok((vars, secret_names))
+}
+
+async fn run(args: RunArgs) -> i32 {
+    let color = color_enabled(args.no_color);
+    let (overrides, secret_names) = match collect_vars(&args.vars) {
+        Ok(v) => v,
+        Err(d) => {
+            print_error(&d, color);
+            return exit_code::INVALID;
+        }
+    };
+    let files = match loader::discover(&args.paths) {
+        Ok(f) => f,
+        Err(d) => {
+            print_error(&d, color);
+            return exit_code::NO_SCENARIO;
+        }
+    };
+    if files.is_empty() {
+        eprintln!("error: no scenario files (*.yaml, *.yml) found in the given paths");
+        return exit_code::NO_SCENARIO;
+    }
+    let mut ca_certs = Vec::new();
+    for path in &args.cacert {
+        match std::fs::read(path) {
+            Ok(pem) => ca_certs.push(pem),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot read CA certificate `{}`: {e}",
+                    path.display()
+                );
+                return exit_code::NETWORK_OR_IO;
+            }
+        }
+    }
+    let options = RunOptions {
+        overrides,
+        secret_names,
+        http: HttpConfig {
+            insecure: args.insecure,
+            ca_certs,
+        },
+    };
+    let runner = Runner::new(options);
+    let style = Style {
+        color,
+        verbose: args.verbose,
+        progress: std::io::stdout().is_terminal(),
+    };
+    let reporter =
+        TerminalReporter::new(Box::new(std::io::stdout()), style, runner.masker().clone());
+    let started = Instant::now();
+    let mut result = RunResult::default();
+    let mut interrupted = false;
+    for file in &files {
+        tokio::select! {
+            scenario = runner.run_file(file, &reporter) => {
+                let failed = scenario.outcome.is_failure();
+                result.scenarios.push(scenario);
+                if failed && args.fail_fast {
+                    break;
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    result.duration = started.elapsed();
+    reporter.finish(&result);
+    if interrupted {
+        eprintln!("interrupted");
+        return exit_code::INTERRUPTED;
+    }
+    exit_code_for(&result.scenarios)
+}
+
+/// The exit code of a run: invalid > network > assertion > success.
+pub fn exit_code_for(scenarios: &[ScenarioResult]) -> i32 {
+    let worst = scenarios.iter().map(|s| s.outcome).max();
+    match worst {
+        None => exit_code::NO_SCENARIO,
+        Some(Outcome::Invalid) => exit_code::INVALID,
+        Some(Outcome::NetworkError) => exit_code::NETWORK_OR_IO,
+        Some(Outcome::Failed) => exit_code::ASSERTION_FAILED,
+        Some(Outcome::Passed) | Some(Outcome::Skipped) => exit_code::SUCCESS,
+    }
+}
+
+fn validate(args: ValidateArgs) -> i32 {
+    let color = color_enabled(args.no_color);
+    let (vars, _) = match collect_vars(&args.vars) {
+        Ok(v) => v,
+        Err(d) => {
+            print_error(&d, color);
+            return exit_code::INVALID;
+        }
+    };
+    let files = match loader::discover(&args.paths) {
+        Ok(f) => f,
+        Err(d) => {
+            print_error(&d, color);
+            return exit_code::NO_SCENARIO;
+        }
+    };
+    if files.is_empty() {
+        eprintln!("error: no scenario files (*.yaml, *.yml) found in the given paths");
+        return exit_code::NO_SCENARIO;
+    }
+    let known: Vec<String> = vars.into_iter().map(|(k, _)| k).collect();
+    let mut problems = 0;
+    for file in &files {
+        let diagnostics = crate::validate::validate_file(file, &known);
+        if diagnostics.is_empty() {
+            println!("ok    {}", crate::diagnostic::display_path(file));
+        } else {
+            println!("error {}", crate::diagnostic::display_path(file));
+            for d in &diagnostics {
+                eprint!("{}", d.render(color));
+            }
+            problems += diagnostics.len();
+        }
+    }
+    if problems > 0 {
+        eprintln!("\n{problems} problem(s) found in {} file(s)", files.len());
+        exit_code::INVALID
+    } else {
+        exit_code::SUCCESS
+    }
+}

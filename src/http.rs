@@ -1,0 +1,455 @@
+//! The HTTP executor: sends concrete requests (no templates here) and returns complete
+//! responses. One [`HttpClient`] per scenario run: one cookie jar shared by every step,
+//! connections kept alive across steps. Redirects are followed here, not by reqwest, so that
+//! cookies set on every hop land in the jar, 303 turns into GET, and each hop is recorded.
+
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Settings shared by every request of a run.
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    /// Accept any TLS certificate (`--insecure`).
+    pub insecure: bool,
+    /// Extra trusted root certificates, PEM (`--cacert`).
+    pub ca_certs: Vec<Vec<u8>>,
+}
+
+/// A request with every template already rendered.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    pub method: Method,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<PreparedBody>,
+    pub timeout: Duration,
+    pub follow_redirects: bool,
+    pub max_redirects: u32,
+    pub max_body_size: u64,
+}
+
+/// A request body, kept so that a 307/308 redirect can send it again.
+#[derive(Debug, Clone)]
+pub enum PreparedBody {
+    Bytes {
+        data: Vec<u8>,
+        content_type: Option<String>,
+    },
+    Multipart(Vec<Part>),
+}
+
+/// One part of a multipart body.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub name: String,
+    pub data: Vec<u8>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// One redirect that was followed.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    pub status: u16,
+    pub url: String,
+    pub location: String,
+}
+
+/// What a request sent on the wire (for `-v` and reports).
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+/// A complete response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub version: String,
+    /// Header names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The URL of the last request (after redirects).
+    pub url: String,
+    pub duration: Duration,
+    pub redirects: Vec<Hop>,
+    /// Cookies held by the jar for the final URL, after this response.
+    pub jar_cookies: Vec<(String, String)>,
+    /// The last request sent.
+    pub sent: SentRequest,
+}
+
+impl Response {
+    /// First value of a header (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Cookies set by this response's `Set-Cookie` headers (name, value).
+    pub fn set_cookies(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .filter_map(|(_, v)| {
+                let pair = v.split(';').next()?;
+                let (name, value) = pair.split_once('=')?;
+                Some((name.trim().to_owned(), value.trim().to_owned()))
+            })
+            .collect()
+    }
+
+    /// The `Location` header resolved against the URL that answered.
+    pub fn location(&self) -> Option<String> {
+        let loc = self.header("location")?;
+        Url::parse(&self.url)
+            .ok()
+            .and_then(|base| base.join(loc).ok())
+            .map(|u| u.to_string())
+            .or_else(|| Some(loc.to_owned()))
+    }
+
+    /// The body as text (lossy for invalid UTF-8).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+}
+
+/// Why a request produced no response.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HttpError {
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("response body larger than the limit of {limit} bytes (set `defaults.max_body_size` to raise it)")]
+    BodyTooLarge { limit: u64 },
+    #[error("too many redirects: more than {max} (last: {last})")]
+    TooManyRedirects { max: u32, last: String },
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// A client for one scenario run.
+pub struct HttpClient {
+    client: reqwest::Client,
+    jar: Arc<Jar>,
+}
+
+impl HttpClient {
+    pub fn new(config: &HttpConfig) -> Result<HttpClient, HttpError> {
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .tcp_nodelay(true)
+            .user_agent(concat!("stepwise/", env!("CARGO_PKG_VERSION")));
+        if config.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        for pem in &config.ca_certs {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| HttpError::InvalidRequest(format!("bad CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| HttpError::Transport(format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpClient {
+            client,
+            jar: Arc::new(Jar::default()),
+        })
+    }
+
+    /// Cookies the jar holds for a URL.
+    pub fn cookies_for(&self, url: &Url) -> Vec<(String, String)> {
+        parse_cookie_header(self.jar.cookies(url))
+    }
+
+    /// Sends a request, following redirects when asked, and reads the whole body.
+    pub async fn send(&self, request: &PreparedRequest) -> Result<Response, HttpError> {
+        let started = Instant::now();
+        let deadline = request.timeout;
+        match tokio::time::timeout(deadline, self.send_inner(request, started)).await {
+            Ok(result) => result,
+            Err(_) => Err(HttpError::Timeout(deadline)),
+        }
+    }
+
+    async fn send_inner(
+        &self,
+        request: &PreparedRequest,
+        started: Instant,
+    ) -> Result<Response, HttpError> {
+        let mut method = request.method.clone();
+        let mut url = request.url.clone();
+        let mut body = request.body.clone();
+        let mut headers = request.headers.clone();
+        let mut redirects = Vec::new();
+        loop {
+            let (response, sent) = self
+                .send_once(&method, &url, &headers, body.as_ref(), request)
+                .await?;
+            let status = response.status().as_u16();
+            let is_redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if request.follow_redirects && is_redirect {
+                if let Some(location) = location {
+                    let next = url.join(&location).map_err(|e| {
+                        HttpError::Transport(format!("bad Location header `{location}`: {e}"))
+                    })?;
+                    // Drain the body so the connection can be reused.
+                    let _ = read_body(response, request.max_body_size).await;
+                    redirects.push(Hop {
+                        status,
+                        url: url.to_string(),
+                        location: location.clone(),
+                    });
+                    if redirects.len() as u32 > request.max_redirects {
+                        return Err(HttpError::TooManyRedirects {
+                            max: request.max_redirects,
+                            last: next.to_string(),
+                        });
+                    }
+                    let to_get = status == 303 && method != Method::HEAD
+                        || (matches!(status, 301 | 302) && method == Method::POST);
+                    if to_get {
+                        method = Method::GET;
+                        body = None;
+                        headers.retain(|(n, _)| {
+                            !n.eq_ignore_ascii_case("content-type")
+                                && !n.eq_ignore_ascii_case("content-length")
+                        });
+                    }
+                    if next.host_str() != url.host_str()
+                        || next.port_or_known_default() != url.port_or_known_default()
+                    {
+                        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+                    }
+                    url = next;
+                    continue;
+                }
+            }
+            let version = format!("{:?}", response.version());
+            let response_headers: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = read_body(response, request.max_body_size).await?;
+            let jar_cookies = parse_cookie_header(self.jar.cookies(&url));
+            return Ok(Response {
+                status,
+                version,
+                headers: response_headers,
+                body,
+                url: url.to_string(),
+                duration: started.elapsed(),
+                redirects,
+                jar_cookies,
+                sent,
+            });
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(String, String)],
+        body: Option<&PreparedBody>,
+        request: &PreparedRequest,
+    ) -> Result<(reqwest::Response, SentRequest), HttpError> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| HttpError::InvalidRequest(format!("invalid header name `{name}`")))?;
+            let v = HeaderValue::from_str(value).map_err(|_| {
+                HttpError::InvalidRequest(format!("invalid value for header `{name}`"))
+            })?;
+            map.append(n, v);
+        }
+        if !map.contains_key(reqwest::header::COOKIE) {
+            if let Some(cookies) = self.jar.cookies(url) {
+                map.insert(reqwest::header::COOKIE, cookies);
+            }
+        }
+        let mut builder = self
+            .client
+            .request(method.clone(), url.clone())
+            .timeout(request.timeout);
+        let mut sent_body = None;
+        match body {
+            Some(PreparedBody::Bytes { data, content_type }) => {
+                if let Some(ct) = content_type {
+                    if !map.contains_key(reqwest::header::CONTENT_TYPE) {
+                        if let Ok(v) = HeaderValue::from_str(ct) {
+                            map.insert(reqwest::header::CONTENT_TYPE, v);
+                        }
+                    }
+                }
+                sent_body = Some(data.clone());
+                builder = builder.body(data.clone());
+            }
+            Some(PreparedBody::Multipart(parts)) => {
+                let mut form = reqwest::multipart::Form::new();
+                let mut summary = Vec::new();
+                for part in parts {
+                    let mut p = reqwest::multipart::Part::bytes(part.data.clone());
+                    if let Some(f) = &part.filename {
+                        p = p.file_name(f.clone());
+                    }
+                    if let Some(ct) = &part.content_type {
+                        p = p.mime_str(ct).map_err(|e| {
+                            HttpError::InvalidRequest(format!("bad content type `{ct}`: {e}"))
+                        })?;
+                    }
+                    summary.extend_from_slice(
+                        format!(
+                            "--part {}{}: {} bytes\n",
+                            part.name,
+                            part.filename
+                                .as_ref()
+                                .map(|f| format!(" (file {f})"))
+                                .unwrap_or_default(),
+                            part.data.len()
+                        )
+                        .as_bytes(),
+                    );
+                    form = form.part(part.name.clone(), p);
+                }
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "multipart/form-data; boundary={}",
+                    form.boundary()
+                )) {
+                    map.insert(reqwest::header::CONTENT_TYPE, v);
+                }
+                sent_body = Some(summary);
+                builder = builder.multipart(form);
+            }
+            None => {}
+        }
+        let sent = SentRequest {
+            method: method.to_string(),
+            url: url.to_string(),
+            headers: map
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: sent_body,
+        };
+        let response = builder
+            .headers(map)
+            .send()
+            .await
+            .map_err(|e| classify(e, url, request.timeout))?;
+        let mut set_cookies = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter();
+        self.jar.set_cookies(&mut set_cookies, url);
+        Ok((response, sent))
+    }
+}
+
+async fn read_body(mut response: reqwest::Response, limit: u64) -> Result<Vec<u8>, HttpError> {
+    if let Some(len) = response.content_length() {
+        if len > limit {
+            return Err(HttpError::BodyTooLarge { limit });
+        }
+    }
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 20) as usize);
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(HttpError::BodyTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(HttpError::Transport(format!(
+                    "the connection failed while reading the body after {} bytes: {}",
+                    body.len(),
+                    error_chain(&e)
+                )))
+            }
+        }
+    }
+}
+
+fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> HttpError {
+    if e.is_timeout() {
+        HttpError::Timeout(timeout)
+    } else if e.is_connect() {
+        HttpError::Connect {
+            url: url.to_string(),
+            reason: error_chain(&e),
+        }
+    } else if e.is_builder() {
+        HttpError::InvalidRequest(error_chain(&e))
+    } else {
+        HttpError::Transport(error_chain(&e))
+    }
+}
+
+/// The error and its causes, joined — reqwest's top-level message alone says little.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn parse_cookie_header(value: Option<HeaderValue>) -> Vec<(String, String)> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+    text.split(';')
+        .filter_map(|pair| {
+            let (n, v) = pair.split_once('=')?;
+            Some((n.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect()
+}
+
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Another part of the program may have installed one already; either is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

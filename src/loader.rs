@@ -1,0 +1,277 @@
+//! Loading: a scenario file from disk to a checked [`Scenario`], and finding scenario files
+//! in folders. Every problem becomes a [`Diagnostic`] that points into the file.
+
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::model::Scenario;
+use crate::yaml::{self, Span};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A scenario and the source it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    pub file: Arc<SourceFile>,
+    pub scenario: Scenario,
+}
+
+impl LoadedScenario {
+    /// The scenario's name, or its file name.
+    pub fn name(&self) -> String {
+        match &self.scenario.name {
+            Some(n) => n.value.clone(),
+            None => self
+                .file
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "scenario".into()),
+        }
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, Clone)]
+pub enum LoadError {
+    /// The file could not be read.
+    Io(Diagnostic),
+    /// The file is not a valid scenario.
+    Invalid(Vec<Diagnostic>),
+}
+
+impl LoadError {
+    pub fn diagnostics(&self) -> Vec<&Diagnostic> {
+        match self {
+            LoadError::Io(d) => vec![d],
+            LoadError::Invalid(ds) => ds.iter().collect(),
+        }
+    }
+}
+
+/// Scenario files are at most this large; bigger ones are refused before parsing.
+pub const MAX_SCENARIO_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Reads and checks a scenario file.
+pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        LoadError::Io(Diagnostic::new(format!(
+            "cannot read `{}`: {e}",
+            path.display()
+        )))
+    })?;
+    if meta.len() > MAX_SCENARIO_SIZE {
+        return Err(LoadError::Invalid(vec![Diagnostic::new(format!(
+            "`{}` is {} bytes; scenario files are limited to {} bytes",
+            path.display(),
+            meta.len(),
+            MAX_SCENARIO_SIZE
+        ))]));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        LoadError::Io(Diagnostic::new(format!(
+            "cannot read `{}`: {e}",
+            path.display()
+        )))
+    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let valid = String::from_utf8_lossy(valid);
+            let line = valid.matches('\n').count() + 1;
+            let col = valid
+                .rsplit('\n')
+                .next()
+                .map(|l| l.chars().count())
+                .unwrap_or(0);
+            let file = SourceFile::new(path, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let span = Span {
+                start: yaml::Pos { line, col },
+                end: yaml::Pos { line, col: col + 1 },
+            };
+            return Err(LoadError::Invalid(vec![Diagnostic::new(
+                "the file is not UTF-8 text",
+            )
+            .at(&file, span)
+            .hint("scenario files are YAML text in UTF-8")]));
+        }
+    };
+    parse(path, text)
+}
+
+/// Parses and checks scenario text (the path is used for messages and relative files).
+pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
+    let file = SourceFile::new(path, text);
+    let node = match yaml::parse(&file.text) {
+        Ok(Some(node)) => node,
+        Ok(None) => {
+            return Err(LoadError::Invalid(vec![Diagnostic::new(
+                "the scenario file is empty",
+            )
+            .note(format!("in {}", path.display()))
+            .hint("a scenario needs at least `steps:` with one step")]))
+        }
+        Err(e) => {
+            return Err(LoadError::Invalid(vec![
+                Diagnostic::new(e.message).at(&file, e.span)
+            ]))
+        }
+    };
+    let scenario: Scenario = yaml::from_node(&node).map_err(|e| {
+        let mut d = Diagnostic::new(e.message).maybe_hint(e.hint);
+        if let Some(span) = e.span {
+            d = d.at(&file, span);
+        }
+        LoadError::Invalid(vec![d])
+    })?;
+    let problems = check(&scenario, &file);
+    if !problems.is_empty() {
+        return Err(LoadError::Invalid(problems));
+    }
+    Ok(LoadedScenario { file, scenario })
+}
+
+/// Rules that the types alone cannot express.
+fn check(scenario: &Scenario, file: &Arc<SourceFile>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if scenario.steps.is_empty() {
+        out.push(
+            Diagnostic::new("the scenario has no steps")
+                .note(format!("in {}", file.path.display())),
+        );
+    }
+    for step in &scenario.steps {
+        let s = &step.value;
+        let in_step = format!("in step `{}`", s.name.value);
+        match (&s.request, &s.include) {
+            (Some(_), Some(inc)) => out.push(
+                Diagnostic::new("a step has either `request` or `include`, not both")
+                    .at(file, inc.span)
+                    .note(in_step.clone()),
+            ),
+            (None, None) => out.push(
+                Diagnostic::new("a step needs a `request` (or an `include`)")
+                    .at(file, s.name.span)
+                    .note(in_step.clone()),
+            ),
+            _ => {}
+        }
+        if s.include.is_none() && !s.with.is_empty() {
+            if let Some((k, _)) = s.with.first() {
+                out.push(
+                    Diagnostic::new("`with` only goes with `include`")
+                        .at(file, k.span)
+                        .note(in_step.clone()),
+                );
+            }
+        }
+        if s.include.is_some() && (s.expect.is_some() || s.poll.is_some()) {
+            out.push(
+                Diagnostic::new("an `include` step cannot have `expect` or `poll`; put them in the included file")
+                    .at(file, s.name.span)
+                    .note(in_step.clone()),
+            );
+        }
+        if let Some(req) = &s.request {
+            let r = &req.value;
+            let kinds = [
+                r.json.is_some(),
+                r.form.is_some(),
+                r.multipart.is_some(),
+                r.body.is_some(),
+            ];
+            if kinds.iter().filter(|k| **k).count() > 1 {
+                out.push(
+                    Diagnostic::new(
+                        "a request takes one body kind: `json`, `form`, `multipart` or `body`",
+                    )
+                    .at(file, req.span)
+                    .note(in_step.clone()),
+                );
+            }
+            if let Some(body) = &r.body {
+                if body.text.is_some() == body.file.is_some() {
+                    out.push(
+                        Diagnostic::new("`body` takes either `text` or `file`")
+                            .at(file, req.span)
+                            .note(in_step.clone()),
+                    );
+                }
+            }
+        }
+        for (name, cap) in &s.capture {
+            if let Err(m) = cap.source() {
+                out.push(Diagnostic::new(m).at(file, name.span).note(in_step.clone()));
+            }
+        }
+        if let Some(poll) = &s.poll {
+            let p = &poll.value;
+            if p.until.is_none() && p.while_.is_none() {
+                out.push(
+                    Diagnostic::new("`poll` needs `until` (done) and/or `while` (keep waiting)")
+                        .at(file, poll.span)
+                        .note(in_step.clone()),
+                );
+            }
+        }
+        if let Some(expect) = &s.expect {
+            for (name, pred) in expect.headers.iter().chain(expect.jsonpath.iter()) {
+                if pred.is_empty() {
+                    out.push(
+                        Diagnostic::new(format!("no operator given for `{}`", name.value))
+                            .at(file, name.span)
+                            .note(in_step.clone()),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Expands paths: files are taken as they are, folders are searched for `*.yaml`/`*.yml`
+/// (sorted, recursively; `__snapshots__`, hidden folders and `env` folders are skipped).
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found).map_err(|e| {
+                Diagnostic::new(format!("cannot read folder `{}`: {e}", path.display()))
+            })?;
+            found.sort();
+            out.extend(found);
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(Diagnostic::new(format!(
+                "`{}` does not exist",
+                path.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_dir() {
+            if name.starts_with('.')
+                || name == "__snapshots__"
+                || name == "env"
+                || name == "include"
+                || name == "node_modules"
+            {
+                continue;
+            }
+            walk(&path, out)?;
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

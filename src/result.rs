@@ -1,0 +1,130 @@
+//! Results are data: the runner produces them, reporters only read them. Every value that
+//! came from a variable or a response is already masked when it is stored here.
+
+use crate::diagnostic::Diagnostic;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a step or scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Passed,
+    /// Skipped by `when`.
+    Skipped,
+    /// An assertion or capture failed.
+    Failed,
+    /// The request could not be made or had no response (network, I/O).
+    NetworkError,
+    /// The scenario itself is wrong (undefined variable, bad template, ...).
+    Invalid,
+}
+
+impl Outcome {
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Outcome::Failed | Outcome::NetworkError | Outcome::Invalid
+        )
+    }
+}
+
+/// The result of one scenario file.
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub path: PathBuf,
+    pub outcome: Outcome,
+    pub steps: Vec<StepResult>,
+    /// An error that stopped the scenario outside any step (e.g. in `vars`).
+    pub error: Option<Diagnostic>,
+    pub duration: Duration,
+}
+
+/// The result of one step.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub name: String,
+    pub outcome: Outcome,
+    /// `METHOD URL` of the (last) request, masked.
+    pub request: Option<RequestSummary>,
+    pub status: Option<u16>,
+    pub duration: Duration,
+    pub poll: Option<PollSummary>,
+    pub captures: Vec<CaptureResult>,
+    pub assertions: Vec<AssertionResult>,
+    /// Why the step could not run or failed outside assertions.
+    pub error: Option<Diagnostic>,
+    /// The start of the response, masked, shown with failures.
+    pub excerpt: Option<String>,
+    /// The steps of an included scenario.
+    pub included: Option<Box<ScenarioResult>>,
+}
+
+impl StepResult {
+    pub fn new(name: impl Into<String>) -> Self {
+        StepResult {
+            name: name.into(),
+            outcome: Outcome::Passed,
+            request: None,
+            status: None,
+            duration: Duration::ZERO,
+            poll: None,
+            captures: Vec::new(),
+            assertions: Vec::new(),
+            error: None,
+            excerpt: None,
+            included: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestSummary {
+    pub method: String,
+    pub url: String,
+}
+
+/// How polling went.
+#[derive(Debug, Clone)]
+pub struct PollSummary {
+    pub attempts: u32,
+    /// Why polling stopped, in words.
+    pub stopped: String,
+    /// How each attempt was classified (`until`, `while`, `slow_down`, ...), in order.
+    pub history: Vec<String>,
+    /// The interval in force at the end.
+    pub final_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaptureResult {
+    pub name: String,
+    /// The value as shown (masked when secret).
+    pub value: String,
+    pub secret: bool,
+}
+
+/// One checked assertion.
+#[derive(Debug, Clone)]
+pub struct AssertionResult {
+    /// What was checked, e.g. `jsonpath $.status equals`.
+    pub what: String,
+    pub passed: bool,
+    pub expected: String,
+    pub actual: String,
+    /// `file:line:col` of the assertion in the scenario.
+    pub position: Option<String>,
+}
+
+/// The result of a whole run.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    pub scenarios: Vec<ScenarioResult>,
+    pub duration: Duration,
+}
+
+impl RunResult {
+    pub fn passed(&self) -> bool {
+        self.scenarios.iter().all(|s| !s.outcome.is_failure())
+    }
+}

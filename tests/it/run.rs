@@ -1,0 +1,75 @@
+//! Running scenarios in process against the test server.
+
+use crate::support::fixtures;
+use crate::support::server::TestServer;
+use stepwise::result::{Outcome, ScenarioResult};
+use stepwise::runner::{RunOptions, Runner, Silent};
+
+pub async fn run_fixture(name: &str, base: &str, extra: &[(&str, &str)]) -> ScenarioResult {
+    let mut overrides = vec![("base".to_owned(), minijinja::Value::from(base))];
+    for (k, v) in extra {
+        overrides.push(((*k).to_owned(), minijinja::Value::from(*v)));
+    }
+    let runner = Runner::new(RunOptions {
+        overrides,
+        ..RunOptions::default()
+    });
+    runner.run_file(&fixtures().join(name), &Silent).await
+}
+
+fn describe(result: &ScenarioResult) -> String {
+    let mut text = format!(
+        "{:?} {:?}\n",
+        result.outcome,
+        result.error.as_ref().map(|e| e.render(false))
+    );
+    for s in &result.steps {
+        text.push_str(&format!(
+            "{} {:?} {:?}\n",
+            s.name,
+            s.outcome,
+            s.error.as_ref().map(|e| e.render(false))
+        ));
+        for a in s.assertions.iter().filter(|a| !a.passed) {
+            text.push_str(&format!(
+                "   {} expected {} got {}\n",
+                a.what, a.expected, a.actual
+            ));
+        }
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_feature_passes() {
+    let server = TestServer::start().await;
+    let result = run_fixture("features.yaml", &server.base(), &[]).await;
+    assert_eq!(result.outcome, Outcome::Passed, "{}", describe(&result));
+    let names: Vec<_> = result
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.outcome))
+        .collect();
+    assert_eq!(names.len(), 11);
+    assert_eq!(
+        names[10],
+        ("skipped when the condition is false", Outcome::Skipped)
+    );
+    let poll = result.steps[8]
+        .poll
+        .as_ref()
+        .expect("the token step polled");
+    assert_eq!(poll.attempts, 5);
+    assert_eq!(
+        poll.history,
+        vec!["while", "while", "slow_down", "while", "until"]
+    );
+    assert_eq!(poll.final_interval, std::time::Duration::from_millis(500));
+    let passed = result
+        .steps
+        .iter()
+        .flat_map(|s| &s.assertions)
+        .filter(|a| a.passed)
+        .count();
+    assert!(passed > 40, "{passed} assertions passed");
+}

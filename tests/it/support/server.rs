@@ -1,0 +1,279 @@
+//! A test server on 127.0.0.1:0 with the behaviours stepwise must handle.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Default)]
+struct Polls {
+    /// device_code -> times of each poll
+    times: HashMap<String, Vec<Instant>>,
+}
+
+#[derive(Clone, Default)]
+struct AppState {
+    polls: Arc<Mutex<Polls>>,
+}
+
+/// A running test server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let state = AppState::default();
+        let app = Router::new()
+            .route("/json", get(json_doc))
+            .route("/echo", any(echo))
+            .route("/login", get(login))
+            .route("/landing", get(landing))
+            .route("/whoami", get(whoami))
+            .route("/device", post(device))
+            .route("/token", post(token))
+            .route("/polls/{code}", get(polls))
+            .route("/html", get(html))
+            .route("/status/{code}", any(status))
+            .route("/slow", get(slow))
+            .route("/binary", get(binary))
+            .route("/big", get(big))
+            .route("/submit", post(submit))
+            .route("/loop", get(redirect_loop))
+            .route("/not-json", get(not_json))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        TestServer { addr }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+async fn json_doc() -> impl IntoResponse {
+    (
+        [("x-request-id", "req-42")],
+        axum::Json(json!({
+            "id": "3f1c2b7e-9a4d-4c3b-8e2f-1a2b3c4d5e6f",
+            "name": "widget",
+            "count": 3,
+            "price": 9.5,
+            "tags": ["a", "b"],
+            "active": true,
+            "nothing": null,
+            "created": "2024-01-02T03:04:05.678Z",
+            "nested": {"x": 1, "label": "deep"},
+            "_links": {"self": {"href": "http://example.test/json"}}
+        })),
+    )
+}
+
+async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                Value::String(v.to_str().unwrap_or("").to_owned()),
+            )
+        })
+        .collect();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let json_body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let form: serde_json::Map<String, Value> = url_pairs(&text);
+    let query: serde_json::Map<String, Value> = url_pairs(uri.query().unwrap_or(""));
+    axum::Json(json!({
+        "method": method.as_str(),
+        "path": uri.path(),
+        "query": query,
+        "headers": headers,
+        "body": text,
+        "json": json_body,
+        "form": form,
+    }))
+}
+
+fn url_pairs(text: &str) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let k = percent_decode(k);
+        let v = Value::String(percent_decode(v));
+        match out.get_mut(&k) {
+            Some(Value::Array(items)) => items.push(v),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, v]);
+            }
+            None => {
+                out.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Like PingOne's `GET /device`: a 302 that sets a session cookie; must not be followed.
+async fn login() -> Response {
+    (
+        StatusCode::FOUND,
+        [
+            ("location", "/landing?flowId=flow-abc123&x=1"),
+            ("set-cookie", "ST=session-xyz; Path=/; HttpOnly"),
+        ],
+    )
+        .into_response()
+}
+
+async fn landing() -> impl IntoResponse {
+    axum::Json(json!({"landed": true}))
+}
+
+async fn whoami(headers: HeaderMap) -> impl IntoResponse {
+    let cookie = headers
+        .get("cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    axum::Json(json!({"cookie": cookie}))
+}
+
+async fn device(body: Bytes) -> impl IntoResponse {
+    let form = url_pairs(&String::from_utf8_lossy(&body));
+    let scenario = form
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or("ok")
+        .to_owned();
+    axum::Json(json!({
+        "device_code": format!("{scenario}-{}", uuid::Uuid::new_v4()),
+        "user_code": "BVKV-2GZ2",
+        "verification_uri": "http://example.test/device",
+        "expires_in": 30,
+        "interval": 0.2
+    }))
+}
+
+/// RFC 8628 token polling. The device code's prefix picks the story:
+/// `ok-...`: pending, pending, slow_down, pending, then a token;
+/// `denied-...`: pending, then access_denied;
+/// `expired-...`: expired_token at once.
+async fn token(State(state): State<AppState>, body: Bytes) -> Response {
+    let form = url_pairs(&String::from_utf8_lossy(&body));
+    let code = form
+        .get("device_code")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let n = {
+        let mut polls = state.polls.lock().unwrap();
+        let times = polls.times.entry(code.clone()).or_default();
+        times.push(Instant::now());
+        times.len()
+    };
+    let error = |e: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            [("cache-control", "no-store")],
+            axum::Json(json!({"error": e, "error_description": format!("{e} (test)")})),
+        )
+            .into_response()
+    };
+    let story = code.split('-').next().unwrap_or("");
+    match (story, n) {
+        ("ok", 1 | 2 | 4) => error("authorization_pending"),
+        ("ok", 3) => error("slow_down"),
+        ("ok", _) => (
+            [("cache-control", "no-store")],
+            axum::Json(json!({
+                "access_token": "at-secret-value-123",
+                "token_type": "Bearer",
+                "expires_in": 3600
+            })),
+        )
+            .into_response(),
+        ("denied", 1) => error("authorization_pending"),
+        ("denied", _) => error("access_denied"),
+        ("expired", _) => error("expired_token"),
+        _ => error("invalid_grant"),
+    }
+}
+
+/// Gaps between polls of a device code, in milliseconds.
+async fn polls(State(state): State<AppState>, Path(code): Path<String>) -> impl IntoResponse {
+    let polls = state.polls.lock().unwrap();
+    let times = polls.times.get(&code).cloned().unwrap_or_default();
+    let gaps: Vec<u64> = times
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]).as_millis() as u64)
+        .collect();
+    axum::Json(json!({"count": times.len(), "gaps": gaps}))
+}
+
+async fn html() -> impl IntoResponse {
+    axum::response::Html(
+        r#"<!doctype html><html><head><title>Sign in</title></head><body>
+<form method="post" action="/submit"><input type="hidden" name="xsrf" value="xsrf-token-77"/>
+<input name="user"/><button>Go</button></form><p class="msg"> Welcome back </p></body></html>"#,
+    )
+}
+
+async fn status(Path(code): Path<u16>) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, axum::Json(json!({"status": code}))).into_response()
+}
+
+async fn slow() -> impl IntoResponse {
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    "late"
+}
+
+async fn binary() -> impl IntoResponse {
+    (
+        [("content-type", "application/octet-stream")],
+        vec![0xff_u8, 0xfe, 0x00, 0x80, 0x81],
+    )
+}
+
+async fn big(Query(q): Query<HashMap<String, usize>>) -> impl IntoResponse {
+    let size = q.get("size").copied().unwrap_or(1024);
+    "x".repeat(size)
+}
+
+/// A form post answered with 303 See Other to `/echo` (a browser turns it into GET).
+async fn submit() -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            ("location", "/echo?from=submit"),
+            ("set-cookie", "done=yes; Path=/"),
+        ],
+    )
+        .into_response()
+}
+
+async fn redirect_loop() -> Response {
+    (StatusCode::FOUND, [("location", "/loop")]).into_response()
+}
+
+async fn not_json() -> impl IntoResponse {
+    ([("content-type", "application/json")], "{not json")
+}
