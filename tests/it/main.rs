@@ -4,4 +4,8 @@
 mod support;
 
 mod cli;
+mod docs;
+mod failures;
+mod robustness;
 mod run;
+mod validate;
