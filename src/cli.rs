@@ -32,6 +32,55 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files without sending any request
     Validate(ValidateArgs),
+    /// Serve a built-in API sandbox on 127.0.0.1 (for Postman, curl, or stepwise itself)
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+/// The built-in sandboxes.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// The PingOne sandbox: the endpoints of the device authorization grant workflow
+    Pingone(PingOneArgs),
+}
+
+/// Which built-in sandbox `run --sandbox` starts.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SandboxKind {
+    /// PingOne (sets apiPath, authPath, envID, adminEnvID, adminAppID, adminAppSecret)
+    Pingone,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PingOneArgs {
+    /// Port on 127.0.0.1 (0 = any free port)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The environment the workflow configures
+    #[arg(long, default_value = crate::sandbox::pingone::DEFAULT_ENV_ID)]
+    pub env_id: String,
+    /// The worker application's client ID (adminAppID)
+    #[arg(long, default_value = crate::sandbox::pingone::DEFAULT_WORKER_CLIENT_ID)]
+    pub worker_client_id: String,
+    /// The worker application's client secret (adminAppSecret)
+    #[arg(long, default_value = crate::sandbox::pingone::DEFAULT_WORKER_CLIENT_SECRET)]
+    pub worker_client_secret: String,
+    /// Never answer `slow_down` to fast token polls (PingOne may never send it)
+    #[arg(long)]
+    pub no_slow_down: bool,
+}
+
+impl PingOneArgs {
+    fn config(&self) -> crate::sandbox::pingone::SandboxConfig {
+        crate::sandbox::pingone::SandboxConfig {
+            env_id: self.env_id.clone(),
+            admin_env_id: self.env_id.clone(),
+            worker_client_id: self.worker_client_id.clone(),
+            worker_client_secret: self.worker_client_secret.clone(),
+            slow_down: !self.no_slow_down,
+            ..Default::default()
+        }
+    }
 }
 
 /// Where variables come from.
@@ -70,6 +119,9 @@ pub struct RunArgs {
     /// Trust this CA certificate (PEM) in addition to the system's
     #[arg(long, value_name = "FILE")]
     pub cacert: Vec<PathBuf>,
+    /// Start a built-in sandbox in process and run against it (its variables are set)
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub sandbox: Option<SandboxKind>,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +163,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Validate(args) => validate(args),
+        Command::Sandbox(SandboxCommand::Pingone(args)) => runtime.block_on(serve_pingone(args)),
     }
 }
 
@@ -147,13 +200,88 @@ pub fn collect_vars(args: &VarArgs) -> Result<(Overrides, Vec<String>), Diagnost
 
 async fn run(args: RunArgs) -> i32 {
     let color = color_enabled(args.no_color);
-    let (overrides, secret_names) = match collect_vars(&args.vars) {
+    let (mut overrides, mut secret_names) = match collect_vars(&args.vars) {
         Ok(v) => v,
         Err(d) => {
             print_error(&d, color);
             return exit_code::INVALID;
         }
     };
+    // The sandbox's variables sit below env files and the command line.
+    let sandbox = match args.sandbox {
+        Some(SandboxKind::Pingone) => {
+            let config = crate::sandbox::pingone::SandboxConfig::default();
+            match crate::sandbox::pingone::RunningSandbox::start(config).await {
+                Ok(sb) => {
+                    let vars: Overrides = sb
+                        .variables()
+                        .into_iter()
+                        .map(|(k, v)| (k, MjValue::from(v)))
+                        .collect();
+                    overrides.splice(0..0, vars);
+                    secret_names.push("adminAppSecret".into());
+                    println!("PingOne sandbox on {}", sb.base_url());
+                    Some(sb)
+                }
+                Err(e) => {
+                    eprintln!("error: cannot start the PingOne sandbox: {e}");
+                    return exit_code::NETWORK_OR_IO;
+                }
+            }
+        }
+        None => None,
+    };
+    let code = run_with(args, overrides, secret_names, color).await;
+    if let Some(sb) = sandbox {
+        sb.shutdown().await;
+    }
+    code
+}
+
+async fn serve_pingone(args: PingOneArgs) -> i32 {
+    let sb = match crate::sandbox::pingone::RunningSandbox::start_on(args.config(), args.port).await
+    {
+        Ok(sb) => sb,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return exit_code::NETWORK_OR_IO;
+        }
+    };
+    println!(
+        "PingOne sandbox listening on {}  (Ctrl-C to stop)",
+        sb.base_url()
+    );
+    println!();
+    println!("Variables (Postman names; use them in an env file or with --var):");
+    for (name, value) in sb.variables() {
+        println!("  {name:<15} {value}");
+    }
+    println!();
+    println!(
+        "slow_down on fast token polls: {}",
+        if args.no_slow_down { "off" } else { "on" }
+    );
+    println!(
+        "try: curl -s -u '{}:{}' -d grant_type=client_credentials {}/{}/as/token",
+        args.worker_client_id,
+        args.worker_client_secret,
+        sb.auth_path(),
+        args.env_id
+    );
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    println!("stopping");
+    sb.shutdown().await;
+    exit_code::SUCCESS
+}
+
+async fn run_with(
+    args: RunArgs,
+    overrides: Overrides,
+    secret_names: Vec<String>,
+    color: bool,
+) -> i32 {
     let files = match loader::discover(&args.paths) {
         Ok(f) => f,
         Err(d) => {

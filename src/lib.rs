@@ -16,3 +16,4 @@ pub mod runner;
 pub mod template;
 pub mod validate;
 pub mod yaml;
+pub mod sandbox;

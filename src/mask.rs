@@ -74,3 +74,147 @@ mod tests {
         assert_eq!(m.mask("1"), "1");
     }
 }
+
+/// Names whose values are credentials whatever the scenario says: JSON keys, form fields and
+/// capture names such as `access_token`, `refreshToken`, `client_secret`, `password`.
+pub fn is_secret_name(name: &str) -> bool {
+    let key: String = name
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    matches!(
+        key.as_str(),
+        "accesstoken"
+            | "refreshtoken"
+            | "idtoken"
+            | "clientsecret"
+            | "password"
+            | "newpassword"
+            | "currentpassword"
+            | "apikey"
+            | "sessiontoken"
+            | "devicecode"
+    )
+}
+
+impl Masker {
+    /// Registers credentials found in an exchange: `Authorization` header values (and the
+    /// password inside Basic), secret-named form fields and JSON keys in the request body,
+    /// and secret-named JSON keys in the response body.
+    pub fn learn_from_exchange(
+        &self,
+        request_headers: &[(String, String)],
+        request_body: Option<&[u8]>,
+        response_body: &[u8],
+    ) {
+        for (name, value) in request_headers {
+            if name.eq_ignore_ascii_case("authorization")
+                || name.eq_ignore_ascii_case("proxy-authorization")
+            {
+                let credential = value.split_once(' ').map(|(_, c)| c).unwrap_or(value);
+                self.add(credential.trim());
+                if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") {
+                    use base64::Engine;
+                    if let Ok(decoded) =
+                        base64::engine::general_purpose::STANDARD.decode(credential.trim())
+                    {
+                        if let Some((_, password)) =
+                            String::from_utf8_lossy(&decoded).split_once(':')
+                        {
+                            self.add(password);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(body) = request_body {
+            self.learn_from_body(body);
+        }
+        self.learn_from_body(response_body);
+    }
+
+    fn learn_from_body(&self, body: &[u8]) {
+        let Ok(text) = std::str::from_utf8(body) else {
+            return;
+        };
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            // Cheap pre-check before parsing: any secret-looking key at all?
+            let lower = text.to_ascii_lowercase();
+            if ![
+                "token",
+                "secret",
+                "password",
+                "apikey",
+                "api_key",
+                "device_code",
+                "devicecode",
+            ]
+            .iter()
+            .any(|k| lower.contains(k))
+            {
+                return;
+            }
+            if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+                self.learn_from_json(&json, 0);
+            }
+        } else if text.contains('=') && !text.contains('\n') {
+            for pair in text.split('&') {
+                if let Some((k, v)) = pair.split_once('=') {
+                    let k = percent_encoding::percent_decode_str(&k.replace('+', " "))
+                        .decode_utf8_lossy()
+                        .into_owned();
+                    if is_secret_name(&k) {
+                        let v = percent_encoding::percent_decode_str(&v.replace('+', " "))
+                            .decode_utf8_lossy()
+                            .into_owned();
+                        self.add(&v);
+                    }
+                }
+            }
+        }
+    }
+
+    fn learn_from_json(&self, json: &serde_json::Value, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        match json {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match v {
+                        serde_json::Value::String(s) if is_secret_name(k) => self.add(s),
+                        other => self.learn_from_json(other, depth + 1),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    self.learn_from_json(item, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod learn_tests {
+    use super::*;
+
+    #[test]
+    fn learns_credentials_from_an_exchange() {
+        let m = Masker::new();
+        m.learn_from_exchange(
+            &[("Authorization".into(), "Basic dXNlcjpzM2NyZXQ=".into())],
+            Some(b"grant_type=password&password=hunter22&username=bob"),
+            br#"{"access_token":"tok-123456","token_type":"Bearer","nested":{"refreshToken":"ref-999"}}"#,
+        );
+        let text = "s3cret hunter22 tok-123456 ref-999 bob Bearer dXNlcjpzM2NyZXQ=";
+        assert_eq!(
+            m.mask(text),
+            format!("{MASK} {MASK} {MASK} {MASK} bob Bearer {MASK}")
+        );
+    }
+}

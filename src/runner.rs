@@ -78,6 +78,13 @@ struct Run<'a> {
     depth: usize,
 }
 
+/// An exchange waiting to be shown to the observer. Traces are held until the step's
+/// captures ran, so that a value captured as secret is masked in its own response.
+enum Traced {
+    Response(Arc<ResponseView>),
+    Failed(Box<PreparedRequest>, HttpError),
+}
+
 impl Runner {
     pub fn new(options: RunOptions) -> Self {
         let masker = Masker::new();
@@ -275,6 +282,26 @@ impl Runner {
         step: &Spanned<Step>,
         observer: &dyn Observer,
     ) -> StepResult {
+        let mut trace = Vec::new();
+        let result = self.run_step_traced(run, step, observer, &mut trace).await;
+        for t in trace {
+            match t {
+                Traced::Response(view) => observer.exchange(&view.response, &self.masker),
+                Traced::Failed(request, error) => {
+                    observer.exchange_failed(&request, &error, &self.masker)
+                }
+            }
+        }
+        result
+    }
+
+    async fn run_step_traced(
+        &self,
+        run: &mut Run<'_>,
+        step: &Spanned<Step>,
+        observer: &dyn Observer,
+        trace: &mut Vec<Traced>,
+    ) -> StepResult {
         let started = Instant::now();
         let s = &step.value;
         let mut result = StepResult::new(self.masker.mask(&s.name.value).into_owned());
@@ -335,8 +362,8 @@ impl Runner {
             url: self.masker.mask(prepared.url.as_str()).into_owned(),
         });
         let sent = match &s.poll {
-            Some(poll) => self.poll(run, s, poll, &prepared, observer).await,
-            None => self.send(run, &prepared, observer).await.map(|r| (r, None)),
+            Some(poll) => self.poll(run, s, poll, &prepared, observer, trace).await,
+            None => self.send(run, &prepared, trace).await.map(|r| (r, None)),
         };
         let (response, poll_summary) = match sent {
             Ok(r) => r,
@@ -364,15 +391,16 @@ impl Runner {
             let value = eval::capture::capture(name, cap, &response, &self.renderer(run));
             match value {
                 Ok(v) => {
-                    let secret = cap.secret || auto_secret(&name.value);
+                    let secret = cap.secret || crate::mask::is_secret_name(&name.value);
                     self.set_var(run, &name.value, v.clone(), secret);
                     run.captured.insert(name.value.clone(), v.clone());
                     result.captures.push(CaptureResult {
                         name: name.value.clone(),
-                        value: self
-                            .masker
-                            .mask(&eval::capture::excerpt(&eval::capture::value_text(&v), 200))
-                            .into_owned(),
+                        // Mask before cutting: a cut secret would no longer match.
+                        value: eval::capture::excerpt(
+                            &self.masker.mask(&eval::capture::value_text(&v)),
+                            200,
+                        ),
                         secret: secret || run.secret_names.contains(&name.value),
                     });
                 }
@@ -430,15 +458,13 @@ impl Runner {
         &self,
         run: &Run<'_>,
         prepared: &PreparedRequest,
-        observer: &dyn Observer,
+        trace: &mut Vec<Traced>,
     ) -> Result<Arc<ResponseView>, StepError> {
         match run.client.send(prepared).await {
-            Ok(response) => {
-                observer.exchange(&response, &self.masker);
-                Ok(ResponseView::new(response))
-            }
+            Ok(response) => Ok(self.received(response, trace)),
             Err(e) => {
-                observer.exchange_failed(prepared, &e, &self.masker);
+                self.learn_from_request(prepared);
+                trace.push(Traced::Failed(Box::new(prepared.clone()), e.clone()));
                 Err(StepError {
                     outcome: Outcome::NetworkError,
                     diagnostic: Diagnostic::new(format!(
@@ -460,6 +486,7 @@ impl Runner {
         poll: &Spanned<model::Poll>,
         prepared: &PreparedRequest,
         observer: &dyn Observer,
+        trace: &mut Vec<Traced>,
     ) -> Result<(Arc<ResponseView>, Option<PollSummary>), StepError> {
         let p = &poll.value;
         let invalid = |d: Diagnostic| StepError {
@@ -495,12 +522,10 @@ impl Runner {
         loop {
             attempt += 1;
             let response = match run.client.send(prepared).await {
-                Ok(response) => {
-                    observer.exchange(&response, &self.masker);
-                    ResponseView::new(response)
-                }
+                Ok(response) => self.received(response, trace),
                 Err(e) => {
-                    observer.exchange_failed(prepared, &e, &self.masker);
+                    self.learn_from_request(prepared);
+                    trace.push(Traced::Failed(Box::new(prepared.clone()), e.clone()));
                     // RFC 8628 section 3.5: back off on network trouble, within the deadline.
                     history.push(format!("error: {e}"));
                     backoff = (backoff * 2).min(Duration::from_secs(60));
@@ -690,18 +715,42 @@ impl Runner {
         Ok(sub)
     }
 
+    /// Learns the credentials of an exchange and queues it for the trace.
+    fn received(&self, response: Response, trace: &mut Vec<Traced>) -> Arc<ResponseView> {
+        self.masker.learn_from_exchange(
+            &response.sent.headers,
+            response.sent.body.as_deref(),
+            &response.body,
+        );
+        let view = ResponseView::new(response);
+        trace.push(Traced::Response(view.clone()));
+        view
+    }
+
+    fn learn_from_request(&self, request: &PreparedRequest) {
+        let body = match &request.body {
+            Some(crate::http::PreparedBody::Bytes { data, .. }) => Some(data.as_slice()),
+            _ => None,
+        };
+        self.masker.learn_from_exchange(&request.headers, body, &[]);
+    }
+
     fn excerpt(&self, response: &Response) -> String {
         let mut text = format!("HTTP {} ({})\n", response.status, response.url);
         for (n, v) in response.headers.iter().take(12) {
             text.push_str(&format!("{n}: {v}\n"));
         }
         text.push('\n');
+        let mut text = self.masker.mask(&text).into_owned();
         if std::str::from_utf8(&response.body).is_ok() {
-            text.push_str(&eval::capture::excerpt(&response.text(), 600));
+            text.push_str(&eval::capture::excerpt(
+                &self.masker.mask(&response.text()),
+                600,
+            ));
         } else {
             text.push_str(&format!("<{} bytes of binary data>", response.body.len()));
         }
-        self.masker.mask(&text).into_owned()
+        text
     }
 
     fn mask_diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
@@ -709,7 +758,8 @@ impl Runner {
         d.notes = d
             .notes
             .iter()
-            .map(|n| self.masker.mask(n).into_owned())
+            // Mask, then cut: notes may quote whole response values.
+            .map(|n| eval::capture::excerpt(&self.masker.mask(n), 1000))
             .collect();
         d
     }
@@ -726,24 +776,6 @@ fn response_status(vars: &Vars) -> String {
         .and_then(|r| r.get_attr("status").ok())
         .map(|s| s.to_string())
         .unwrap_or_default()
-}
-
-/// Captures with these names hold credentials whatever the scenario says.
-fn auto_secret(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    [
-        "access_token",
-        "accesstoken",
-        "refresh_token",
-        "refreshtoken",
-        "id_token",
-        "idtoken",
-        "client_secret",
-        "clientsecret",
-        "password",
-    ]
-    .iter()
-    .any(|s| lower == *s)
 }
 
 /// `Retry-After` in seconds (HTTP dates are honoured too).

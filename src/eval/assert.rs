@@ -156,8 +156,9 @@ impl Checker<'_, '_> {
         self.out.push(AssertionResult {
             what: what.to_owned(),
             passed,
-            expected: self.masker.mask(&excerpt(&expected, 300)).into_owned(),
-            actual: self.masker.mask(&excerpt(&actual, 300)).into_owned(),
+            // Mask before cutting: a cut secret would no longer match.
+            expected: excerpt(&self.masker.mask(&expected), 300),
+            actual: excerpt(&self.masker.mask(&actual), 300),
             position,
         });
     }
@@ -472,7 +473,8 @@ fn explain_false(r: &Renderer<'_>, expr: &str) -> String {
 }
 
 fn show_mj(v: &minijinja::value::Value) -> String {
-    excerpt(&crate::render::to_json(v).to_string(), 120)
+    // Not cut here: the caller masks, then cuts.
+    crate::render::to_json(v).to_string()
 }
 
 #[cfg(test)]

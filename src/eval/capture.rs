@@ -110,7 +110,7 @@ pub fn capture(
                             name.value, re.value
                         ))
                         .at(r.file, re.span)
-                        .note(format!("the value was: {}", excerpt(&text, 200)))
+                        .note(format!("the value was: {text}"))
                     })
                 }
             }

@@ -128,7 +128,7 @@ impl Observer for TerminalReporter {
         }
         if let Some(body) = &sent.body {
             text.push_str("    >\n");
-            for line in body_text(body, 2000).lines() {
+            for line in body_text(&self.masker, body, 2000).lines() {
                 text.push_str(&format!("    > {line}\n"));
             }
         }
@@ -143,7 +143,7 @@ impl Observer for TerminalReporter {
         }
         if !response.body.is_empty() {
             text.push_str("    <\n");
-            for line in body_text(&response.body, 4000).lines() {
+            for line in body_text(&self.masker, &response.body, 4000).lines() {
                 text.push_str(&format!("    < {line}\n"));
             }
         }
@@ -174,9 +174,10 @@ fn trace_header(name: &str, value: &str) -> String {
     }
 }
 
-fn body_text(body: &[u8], max: usize) -> String {
+/// A body for a trace: masked first, then cut (a cut secret would no longer match).
+fn body_text(masker: &Masker, body: &[u8], max: usize) -> String {
     match std::str::from_utf8(body) {
-        Ok(text) => crate::eval::capture::excerpt(text, max),
+        Ok(text) => crate::eval::capture::excerpt(&masker.mask(text), max),
         Err(_) => format!("<{} bytes of binary data>", body.len()),
     }
 }

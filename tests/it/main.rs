@@ -8,4 +8,5 @@ mod docs;
 mod failures;
 mod robustness;
 mod run;
+mod sandbox_pingone;
 mod validate;

@@ -30,7 +30,11 @@ pub(crate) async fn add_correlation_id(mut res: Response) -> Response {
 
 /// `scheme://host[:port]` the request was sent to: the `Host` header, else the URI's
 /// authority (HTTP/2), else the address the sandbox is bound to.
-pub(crate) fn base_url(headers: &HeaderMap, uri: &Uri, bound: Option<std::net::SocketAddr>) -> String {
+pub(crate) fn base_url(
+    headers: &HeaderMap,
+    uri: &Uri,
+    bound: Option<std::net::SocketAddr>,
+) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -159,7 +163,7 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
-/// The value of cookie `name` (the last one wins when several `Cookie` headers carry it).
+/// The value of cookie `name` (the first one wins: user agents list the most specific path first).
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -169,7 +173,7 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|c| c.trim().split_once('='))
         .filter(|(k, v)| *k == name && !v.is_empty())
         .map(|(_, v)| v.trim_matches('"').to_owned())
-        .last()
+        .next()
 }
 
 /// `n` random bytes, Base64url without padding.

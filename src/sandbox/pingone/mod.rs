@@ -270,7 +270,10 @@ impl RunningSandbox {
             ("authPath".to_owned(), self.auth_path()),
             ("envID".to_owned(), self.config.env_id.clone()),
             ("adminEnvID".to_owned(), self.config.admin_env_id.clone()),
-            ("adminAppID".to_owned(), self.config.worker_client_id.clone()),
+            (
+                "adminAppID".to_owned(),
+                self.config.worker_client_id.clone(),
+            ),
             (
                 "adminAppSecret".to_owned(),
                 self.config.worker_client_secret.clone(),

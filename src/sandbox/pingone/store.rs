@@ -213,6 +213,8 @@ pub(crate) struct Flow {
     pub device_code: Option<String>,
     pub prefilled_user_code: Option<String>,
     pub user_code_failures: u32,
+    /// Why a `FAILED` flow failed: a code and a message.
+    pub failure: Option<(&'static str, String)>,
 }
 
 pub(crate) struct Session {
