@@ -10,8 +10,8 @@ use std::path::Path;
 /// The prefix of environment variables that set scenario variables.
 pub const ENV_PREFIX: &str = "STEPWISE_VAR_";
 
-/// Reads an env file: YAML (a mapping) when it ends in `.yaml`/`.yml` or looks like YAML,
-/// dotenv (`NAME=value` lines) otherwise.
+/// Reads an env file: YAML (a mapping) when it ends in `.yaml`/`.yml`, dotenv (`NAME=value`
+/// lines) otherwise.
 pub fn read_env_file(path: &Path) -> Result<Vec<(String, MjValue)>, Diagnostic> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Diagnostic::new(format!("cannot read env file `{}`: {e}", path.display())))?;

@@ -83,7 +83,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
                 .next()
                 .map(|l| l.chars().count())
                 .unwrap_or(0);
-            let file = SourceFile::new(path, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let file = SourceFile::new(path, printable(&String::from_utf8_lossy(e.as_bytes())));
             let span = Span {
                 start: yaml::Pos { line, col },
                 end: yaml::Pos { line, col: col + 1 },
@@ -111,9 +111,12 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
             .hint("a scenario needs at least `steps:` with one step")]))
         }
         Err(e) => {
+            // Quoted with control characters made visible: the parser refuses them, and
+            // printed raw they would cut the line (NUL) or drive the terminal (ESC).
+            let shown = SourceFile::new(path, printable(&file.text));
             return Err(LoadError::Invalid(vec![
-                Diagnostic::new(e.message).at(&file, e.span)
-            ]))
+                Diagnostic::new(e.message).at(&shown, e.span)
+            ]));
         }
     };
     let scenario: Scenario = yaml::from_node(&node).map_err(|e| {
@@ -128,6 +131,42 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
         return Err(LoadError::Invalid(problems));
     }
     Ok(LoadedScenario { file, scenario })
+}
+
+/// The text with every control character but tab and line breaks replaced by one visible
+/// character (its Unicode control picture, or U+FFFD), so that columns stay where they were.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// The span of `key:` written as a key of the block mapping that starts at `map` (same
+/// indentation), for rules about keys whose values keep no position of their own.
+fn key_span(file: &SourceFile, map: Span, key: &str) -> Option<Span> {
+    let col = map.start.col;
+    (map.start.line..=map.end.line).find_map(|n| {
+        let line = file.line(n)?;
+        let chars: Vec<char> = line.chars().collect();
+        if chars.len() < col || chars[..col].iter().any(|c| !c.is_whitespace()) {
+            return None;
+        }
+        let rest: String = chars[col..].iter().collect();
+        let after = rest.strip_prefix(key)?;
+        after.trim_start().starts_with(':').then_some(Span {
+            start: yaml::Pos { line: n, col },
+            end: yaml::Pos {
+                line: n,
+                col: col + key.chars().count(),
+            },
+        })
+    })
 }
 
 /// Rules that the types alone cannot express.
@@ -164,35 +203,48 @@ fn check(scenario: &Scenario, file: &Arc<SourceFile>) -> Vec<Diagnostic> {
                 );
             }
         }
-        if s.include.is_some() && (s.expect.is_some() || s.poll.is_some()) {
+        if s.include.is_some() && (s.expect.is_some() || s.poll.is_some() || !s.capture.is_empty())
+        {
             out.push(
-                Diagnostic::new("an `include` step cannot have `expect` or `poll`; put them in the included file")
+                Diagnostic::new("an `include` step cannot have `expect`, `poll` or `capture`; put them in the included file (its captures come back)")
                     .at(file, s.name.span)
                     .note(in_step.clone()),
             );
         }
         if let Some(req) = &s.request {
             let r = &req.value;
-            let kinds = [
-                r.json.is_some(),
-                r.form.is_some(),
-                r.multipart.is_some(),
-                r.body.is_some(),
-            ];
-            if kinds.iter().filter(|k| **k).count() > 1 {
+            let kinds: Vec<&str> = [
+                ("json", r.json.is_some()),
+                ("form", r.form.is_some()),
+                ("multipart", r.multipart.is_some()),
+                ("body", r.body.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(k, given)| given.then_some(k))
+            .collect();
+            if kinds.len() > 1 {
+                // Carets under the second body kind, the one too many.
+                let span = key_span(file, req.span, kinds[1]).unwrap_or(req.span);
+                let found = kinds
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
                 out.push(
                     Diagnostic::new(
                         "a request takes one body kind: `json`, `form`, `multipart` or `body`",
                     )
-                    .at(file, req.span)
-                    .note(in_step.clone()),
+                    .at(file, span)
+                    .label(format!("found {found}"))
+                    .note(in_step.clone())
+                    .hint("keep one; a file upload with fields is one `multipart` body"),
                 );
             }
             if let Some(body) = &r.body {
                 if body.text.is_some() == body.file.is_some() {
                     out.push(
                         Diagnostic::new("`body` takes either `text` or `file`")
-                            .at(file, req.span)
+                            .at(file, key_span(file, req.span, "body").unwrap_or(req.span))
                             .note(in_step.clone()),
                     );
                 }
@@ -229,7 +281,8 @@ fn check(scenario: &Scenario, file: &Arc<SourceFile>) -> Vec<Diagnostic> {
 }
 
 /// Expands paths: files are taken as they are, folders are searched for `*.yaml`/`*.yml`
-/// (sorted, recursively; `__snapshots__`, hidden folders and `env` folders are skipped).
+/// (sorted, recursively; hidden folders and folders named `__snapshots__`, `env`, `include`
+/// and `node_modules` are skipped: they hold snapshots, env files and sub-flows).
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut out = Vec::new();
     for path in paths {
@@ -274,4 +327,27 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_one_for_one() {
+        assert_eq!(
+            printable("a\u{0}b\u{1b}[1m\tc\u{7f}\u{85}\n"),
+            "a␀b␛[1m\tc␡\u{fffd}\n"
+        );
+    }
+
+    #[test]
+    fn two_body_kinds_point_at_the_second() {
+        let text = "steps:\n  - name: x\n    request:\n      url: http://x\n      json: {a: 1}\n      form: {a: \"1\"}\n";
+        let Err(LoadError::Invalid(ds)) = parse(Path::new("a.yaml"), text.to_owned()) else {
+            panic!("two body kinds were accepted")
+        };
+        assert_eq!(ds[0].position().as_deref(), Some("a.yaml:6:7"));
+        assert_eq!(ds[0].label.as_deref(), Some("found `json` and `form`"));
+    }
 }

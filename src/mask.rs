@@ -148,8 +148,10 @@ impl Masker {
                 "password",
                 "apikey",
                 "api_key",
+                "api-key",
                 "device_code",
                 "devicecode",
+                "device-code",
             ]
             .iter()
             .any(|k| lower.contains(k))

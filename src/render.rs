@@ -43,7 +43,7 @@ impl Renderer<'_> {
     /// A diagnostic for a template error in the value at `span`.
     pub fn template_error(&self, err: TemplateError, span: Span) -> Diagnostic {
         let span = match &err.needle {
-            Some(needle) => self.file.narrow(span, needle),
+            Some(needle) => locate(self.file, span, needle),
             None => span,
         };
         Diagnostic::new(err.message)
@@ -58,10 +58,11 @@ impl Renderer<'_> {
             .map_err(|e| self.template_error(e, t.span))
     }
 
-    /// Evaluates an expression (no braces) to a boolean.
+    /// Evaluates a condition (no braces needed) to a boolean; a key missing from a value
+    /// (e.g. a field the response lacks) makes it false, see [`Templater::eval_condition`].
     pub fn condition(&self, t: &Template) -> Result<bool, Diagnostic> {
         self.templater
-            .eval_bool(strip_braces(&t.value), self.vars)
+            .eval_condition(strip_braces(&t.value), self.vars)
             .map_err(|e| self.template_error(e, t.span))
     }
 
@@ -301,6 +302,46 @@ impl Renderer<'_> {
     }
 }
 
+/// Narrows `span` to `needle` inside it, like [`SourceFile::narrow`], but a name is looked for
+/// as a whole word first: in `{{ base }}/tokens/{{ tok }}` the variable `tok` is the second
+/// `tok`, not the start of `tokens`.
+pub fn locate(file: &SourceFile, span: Span, needle: &str) -> Span {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    if needle.is_empty() || !span.is_known() || !needle.chars().all(is_word) {
+        return file.narrow(span, needle);
+    }
+    let Some(line) = file.line(span.start.line) else {
+        return span;
+    };
+    let chars: Vec<char> = line.chars().collect();
+    let start = span.start.col.min(chars.len());
+    let end = if span.end.line == span.start.line {
+        span.end.col.min(chars.len())
+    } else {
+        chars.len()
+    };
+    let needle: Vec<char> = needle.chars().collect();
+    let n = needle.len();
+    let whole_word = (start..end.saturating_sub(n - 1)).find(|&i| {
+        chars[i..i + n] == needle[..]
+            && (i == 0 || !is_word(chars[i - 1]))
+            && chars.get(i + n).is_none_or(|c| !is_word(*c))
+    });
+    match whole_word {
+        Some(col) => Span {
+            start: crate::yaml::Pos {
+                line: span.start.line,
+                col,
+            },
+            end: crate::yaml::Pos {
+                line: span.start.line,
+                col: col + n,
+            },
+        },
+        None => file.narrow(span, &needle.iter().collect::<String>()),
+    }
+}
+
 /// Conditions may be written with or without `{{ }}`.
 pub fn strip_braces(expr: &str) -> &str {
     crate::template::single_expression(expr.trim()).unwrap_or(expr)
@@ -344,6 +385,20 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locates_a_name_as_a_whole_word() {
+        let file = SourceFile::new("a.yaml", "url: \"{{ base }}/tokens/{{ tok }}\"\n");
+        let span = Span {
+            start: crate::yaml::Pos { line: 1, col: 5 },
+            end: crate::yaml::Pos { line: 1, col: 35 },
+        };
+        let at = locate(&file, span, "tok");
+        assert_eq!((at.start.col, at.end.col), (27, 30));
+        // Not a word: the first occurrence, as `narrow` finds it.
+        let at = locate(&file, span, "}}");
+        assert_eq!(at.start.col, 14);
+    }
 
     #[test]
     fn durations() {

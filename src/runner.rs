@@ -52,7 +52,7 @@ impl Observer for Silent {}
 pub struct RunOptions {
     /// Variables from env files, `STEPWISE_VAR_*` and `--var`, highest precedence last.
     pub overrides: Vec<(String, MjValue)>,
-    /// Names of variables to mask (from `--secret` and env files).
+    /// Names of variables to mask (from `--secret`, and `adminAppSecret` with `--sandbox`).
     pub secret_names: Vec<String>,
     pub http: HttpConfig,
 }
@@ -225,6 +225,11 @@ impl Runner {
     /// Evaluates `vars` and `defaults`, applying overrides.
     fn init(&self, run: &mut Run<'_>, overrides: &[(String, MjValue)]) -> Result<(), Diagnostic> {
         let scenario = &run.loaded.scenario;
+        // Outside values first, so that the scenario's own `vars` may use them; a var that
+        // is given from outside keeps the outside value (its own template is not evaluated).
+        for (name, value) in overrides {
+            self.set_var(run, name, value.clone(), false);
+        }
         for (name, value) in &scenario.vars {
             let v = match overrides.iter().rev().find(|(n, _)| n == &name.value) {
                 Some((_, v)) => v.clone(),
@@ -236,11 +241,6 @@ impl Runner {
                 .variable(value)?,
             };
             self.set_var(run, &name.value, v, false);
-        }
-        for (name, value) in overrides {
-            if !scenario.vars.contains_key(name.as_str()) {
-                self.set_var(run, name, value.clone(), false);
-            }
         }
         let r = Renderer {
             templater: &self.templater,

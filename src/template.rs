@@ -27,6 +27,18 @@ impl std::fmt::Display for TemplateError {
     }
 }
 
+/// `x is defined`, `x is not defined` and `x | default(...)` make an undefined `x` fine.
+pub fn guarded(text: &str, name: &str) -> bool {
+    let pattern = format!(
+        r"\b{}\s+is\s+(not\s+)?defined|\b{}\s*\|\s*(default|d)\b",
+        regex::escape(name),
+        regex::escape(name)
+    );
+    regex::Regex::new(&pattern)
+        .map(|re| re.is_match(text))
+        .unwrap_or(false)
+}
+
 /// Names that templates may use without defining them.
 pub const BUILTIN_NAMES: &[&str] = &[
     "env",
@@ -46,6 +58,33 @@ pub const BUILTIN_NAMES: &[&str] = &[
 /// Renders templates and evaluates expressions.
 pub struct Templater {
     env: Environment<'static>,
+    /// For conditions: attributes missing from a value are undefined rather than errors
+    /// (top-level variables are still checked first, see [`Templater::eval_condition`]).
+    lenient: Environment<'static>,
+}
+
+/// The environment every template sees: functions, filters, Python-style methods.
+fn environment(undefined: UndefinedBehavior) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(undefined);
+    env.set_keep_trailing_newline(true);
+    // Python string/dict methods (`startswith`, `split`, `items`, ...) that Jinja users expect.
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.add_function("env", fn_env);
+    env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
+    env.add_function("now", || {
+        chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    });
+    env.add_function("timestamp", || chrono::Utc::now().timestamp());
+    env.add_function("timestamp_ms", || chrono::Utc::now().timestamp_millis());
+    env.add_function("random_string", fn_random_string);
+    env.add_function("random_int", fn_random_int);
+    env.add_filter("b64encode", filter_b64encode);
+    env.add_filter("b64decode", filter_b64decode);
+    env.add_filter("urldecode", filter_urldecode);
+    env
 }
 
 impl Default for Templater {
@@ -56,26 +95,10 @@ impl Default for Templater {
 
 impl Templater {
     pub fn new() -> Self {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_keep_trailing_newline(true);
-        // Python string/dict methods (`startswith`, `split`, `items`, ...) that Jinja users expect.
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function("env", fn_env);
-        env.add_function("uuid", || uuid::Uuid::new_v4().to_string());
-        env.add_function("now", || {
-            chrono::Utc::now()
-                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-                .to_string()
-        });
-        env.add_function("timestamp", || chrono::Utc::now().timestamp());
-        env.add_function("timestamp_ms", || chrono::Utc::now().timestamp_millis());
-        env.add_function("random_string", fn_random_string);
-        env.add_function("random_int", fn_random_int);
-        env.add_filter("b64encode", filter_b64encode);
-        env.add_filter("b64decode", filter_b64decode);
-        env.add_filter("urldecode", filter_urldecode);
-        Templater { env }
+        Templater {
+            env: environment(UndefinedBehavior::Strict),
+            lenient: environment(UndefinedBehavior::Chainable),
+        }
     }
 
     /// Renders a template string.
@@ -117,11 +140,48 @@ impl Templater {
         let value = self.eval(expr, vars)?;
         match value.kind() {
             minijinja::value::ValueKind::Bool => Ok(value.is_true()),
-            _ => Err(TemplateError {
-                message: format!("expected a true/false expression, it gave `{value}`"),
-                needle: None,
-                hint: Some("compare with `==`, `!=`, `<`, `in`, ... to get a boolean".into()),
-            }),
+            _ => Err(not_boolean(&value)),
+        }
+    }
+
+    /// Evaluates a condition (`when`, poll conditions, `expect.that`): like [`eval_bool`],
+    /// except that a key or attribute missing from a value that exists — a field the response
+    /// lacks, such as `response.json.error` on a 500 page — is undefined instead of an error:
+    /// `response.json.error == 'x'` is false, `!= 'x'` is true, `is defined` tells. Undefined
+    /// variables, syntax errors and non-boolean results stay errors.
+    ///
+    /// [`eval_bool`]: Templater::eval_bool
+    pub fn eval_condition(&self, expr: &str, vars: &Vars) -> Result<bool, TemplateError> {
+        let as_bool = |value: MjValue| match value.kind() {
+            minijinja::value::ValueKind::Bool => Ok(value.is_true()),
+            minijinja::value::ValueKind::Undefined => Ok(false),
+            _ => Err(not_boolean(&value)),
+        };
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| syntax_error(e, expr))?;
+        match compiled.eval(Ctx(vars)) {
+            Ok(value) => as_bool(value),
+            // Strict first, so an undefined variable on a branch that runs is an error; when
+            // only an attribute is missing, evaluate again with missing attributes undefined.
+            Err(e)
+                if e.kind() == ErrorKind::UndefinedError
+                    && self
+                        .missing_variables(expr, vars)
+                        .iter()
+                        .all(|name| guarded(expr, name)) =>
+            {
+                let lenient = self
+                    .lenient
+                    .compile_expression(expr)
+                    .map_err(|e| syntax_error(e, expr))?;
+                match lenient.eval(Ctx(vars)) {
+                    Ok(value) => as_bool(value),
+                    Err(e) => Err(self.explain(e, expr, vars)),
+                }
+            }
+            Err(e) => Err(self.explain(e, expr, vars)),
         }
     }
 
@@ -151,23 +211,10 @@ impl Templater {
         }
         let region = err.range().and_then(|r| source.get(r)).map(str::to_owned);
         if err.kind() == ErrorKind::UndefinedError {
-            let used = if single_expression(source).is_some() || !source.contains("{{") {
-                self.env
-                    .compile_expression(single_expression(source).unwrap_or(source))
-                    .map(|e| e.undeclared_variables(false))
-                    .unwrap_or_default()
-            } else {
-                self.template_variables(source).unwrap_or_default()
-            };
-            let mut missing: Vec<&String> = used
-                .iter()
-                .filter(|v| !vars.contains_key(v.as_str()) && !BUILTIN_NAMES.contains(&v.as_str()))
-                .collect();
-            missing.sort();
-            if let Some(name) = missing.first() {
+            if let Some(name) = self.missing_variables(source, vars).first() {
                 return TemplateError {
                     message: format!("undefined variable `{name}`"),
-                    needle: Some((*name).clone()),
+                    needle: Some(name.clone()),
                     hint: Some(undefined_hint(name, vars)),
                 };
             }
@@ -190,6 +237,35 @@ impl Templater {
             needle: region,
             hint: None,
         }
+    }
+}
+
+impl Templater {
+    /// The variables a template or expression reads that are neither defined nor built in,
+    /// sorted.
+    fn missing_variables(&self, source: &str, vars: &Vars) -> Vec<String> {
+        let used = if single_expression(source).is_some() || !source.contains("{{") {
+            self.env
+                .compile_expression(single_expression(source).unwrap_or(source))
+                .map(|e| e.undeclared_variables(false))
+                .unwrap_or_default()
+        } else {
+            self.template_variables(source).unwrap_or_default()
+        };
+        let mut missing: Vec<String> = used
+            .into_iter()
+            .filter(|v| !vars.contains_key(v.as_str()) && !BUILTIN_NAMES.contains(&v.as_str()))
+            .collect();
+        missing.sort();
+        missing
+    }
+}
+
+fn not_boolean(value: &MjValue) -> TemplateError {
+    TemplateError {
+        message: format!("expected a true/false expression, it gave `{value}`"),
+        needle: None,
+        hint: Some("compare with `==`, `!=`, `<`, `in`, ... to get a boolean".into()),
     }
 }
 
@@ -223,9 +299,18 @@ pub fn single_expression(template: &str) -> Option<&str> {
 }
 
 fn syntax_error(err: MjError, source: &str) -> TemplateError {
+    // The region minijinja names (often just `}}`) may occur earlier in the text too; the
+    // whole `{{ ... }}` or `{% ... %}` block it closes is what carets should sit under.
     let region = err
         .range()
-        .and_then(|r| source.get(r))
+        .and_then(|r| {
+            let head = source.get(..r.start)?;
+            let open = match (head.rfind("{{"), head.rfind("{%")) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            source.get(open.unwrap_or(r.start)..r.end)
+        })
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     let detail = err
@@ -418,6 +503,46 @@ mod tests {
             .unwrap();
         assert!(ts > 1_700_000_000);
         assert!(uuid::Uuid::parse_str(&t.render_str("{{ uuid() }}", &v).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn conditions_tolerate_missing_keys_but_not_missing_variables() {
+        let t = Templater::new();
+        let v = vars(&[("r", MjValue::from_serialize(serde_json::json!({"a": 1})))]);
+        assert!(!t.eval_condition("r.error == 'x'", &v).unwrap());
+        assert!(t.eval_condition("r.error != 'x'", &v).unwrap());
+        assert!(!t.eval_condition("r.error is defined", &v).unwrap());
+        assert!(t.eval_condition("r.a == 1", &v).unwrap());
+        assert!(!t.eval_condition("r.b.c == 1", &v).unwrap());
+        let err = t.eval_condition("missing == 1", &v).unwrap_err();
+        assert_eq!(err.message, "undefined variable `missing`");
+        assert!(t.eval_condition("r.a", &v).is_err());
+        assert!(!t.eval_condition("missing is defined", &v).unwrap());
+        assert!(t.eval_condition("missing is not defined", &v).unwrap());
+    }
+
+    #[test]
+    fn conditions_treat_a_missing_field_as_false() {
+        let t = Templater::new();
+        let v = vars(&[("r", MjValue::from_serialize(serde_json::json!({"a": 1})))]);
+        assert_eq!(t.eval_condition("r.a == 1", &v), Ok(true));
+        assert_eq!(t.eval_condition("r.b == 1", &v), Ok(false));
+        assert_eq!(t.eval_condition("r.b.c == 1", &v), Ok(false));
+        assert_eq!(t.eval_condition("r.b is not defined", &v), Ok(true));
+        // Undefined variables and non-booleans stay errors.
+        let err = t.eval_condition("nope == 1", &v).unwrap_err();
+        assert_eq!(err.message, "undefined variable `nope`");
+        assert!(t.eval_condition("r.a", &v).is_err());
+        // Plain evaluation stays strict.
+        assert!(t.eval_bool("r.b == 1", &v).is_err());
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_whole_block() {
+        let t = Templater::new();
+        let v = vars(&[("base", MjValue::from("http://x"))]);
+        let err = t.render_str("{{ base }}/items/{{ 1 + }}", &v).unwrap_err();
+        assert_eq!(err.needle.as_deref(), Some("{{ 1 + }}"));
     }
 
     #[test]

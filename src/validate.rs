@@ -26,6 +26,7 @@ pub fn validate_file(path: &Path, known: &[String]) -> Vec<Diagnostic> {
                 templater: Templater::new(),
                 out: Vec::new(),
                 stack: vec![canonical(path)],
+                outside: defined.clone(),
             };
             v.scenario(&loaded, &mut defined);
             v.out
@@ -38,6 +39,8 @@ struct Validator {
     templater: Templater,
     out: Vec<Diagnostic>,
     stack: Vec<PathBuf>,
+    /// Variables from outside every scenario (env files, `--var`, `STEPWISE_VAR_*`).
+    outside: HashSet<String>,
 }
 
 struct Ctx<'a> {
@@ -235,8 +238,9 @@ impl Validator {
         }
         match loader::load(&path) {
             Ok(loaded) => {
-                // The included file sees the outer variables and `with`; its captures come back.
-                let mut inner = defined.clone();
+                // The included file sees the run's outside variables and `with` (not the
+                // caller's own variables); its captures come back.
+                let mut inner = self.outside.clone();
                 inner.extend(with);
                 self.stack.push(key);
                 self.scenario(&loaded, &mut inner);
@@ -342,7 +346,7 @@ impl Validator {
             Ok(u) => u,
             Err(e) => {
                 let span = match &e.needle {
-                    Some(n) => cx.file.narrow(t.span, n),
+                    Some(n) => crate::render::locate(cx.file, t.span, n),
                     None => t.span,
                 };
                 self.push(
@@ -359,7 +363,7 @@ impl Validator {
         for name in used {
             if defined.contains(&name)
                 || BUILTIN_NAMES.contains(&name.as_str())
-                || guarded(&t.value, &name)
+                || crate::template::guarded(&t.value, &name)
             {
                 continue;
             }
@@ -375,7 +379,7 @@ impl Validator {
             self.push(
                 cx,
                 Diagnostic::new(format!("undefined variable `{name}`"))
-                    .at(cx.file, cx.file.narrow(t.span, &name))
+                    .at(cx.file, crate::render::locate(cx.file, t.span, &name))
                     .hint(hint),
             );
         }
@@ -388,18 +392,6 @@ impl Validator {
         };
         self.out.push(d);
     }
-}
-
-/// `x is defined`, `x is not defined` and `x | default(...)` make an undefined `x` fine.
-fn guarded(text: &str, name: &str) -> bool {
-    let pattern = format!(
-        r"\b{}\s+is\s+(not\s+)?defined|\b{}\s*\|\s*(default|d)\b",
-        regex::escape(name),
-        regex::escape(name)
-    );
-    regex::Regex::new(&pattern)
-        .map(|re| re.is_match(text))
-        .unwrap_or(false)
 }
 
 fn canonical(path: &Path) -> PathBuf {

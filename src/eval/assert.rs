@@ -109,9 +109,11 @@ pub fn check(
     }
     for expr in &expect.that {
         let text = crate::render::strip_braces(&expr.value);
+        // A field the response lacks makes the expression false (a failed assertion, not
+        // an invalid scenario); `explain_false` then shows it as undefined.
         let passed = r
             .templater
-            .eval_bool(text, r.vars)
+            .eval_condition(text, r.vars)
             .map_err(|e| r.template_error(e, expr.span))?;
         let actual = if passed {
             "true".to_owned()
@@ -456,15 +458,17 @@ fn explain_false(r: &Renderer<'_>, expr: &str) -> String {
     for op in [" == ", " != ", " <= ", " >= ", " < ", " > ", " in "] {
         let parts: Vec<&str> = expr.splitn(3, op).collect();
         if parts.len() == 2 {
-            let left = r.templater.eval(parts[0], r.vars);
-            let right = r.templater.eval(parts[1], r.vars);
-            if let (Ok(left), Ok(right)) = (left, right) {
+            // A side that is missing from the response is shown as `undefined`.
+            let side = |text: &str| match r.templater.eval(text, r.vars) {
+                Ok(v) => Some(show_mj(&v)),
+                Err(e) if e.message.ends_with("is undefined") => Some("undefined".to_owned()),
+                Err(_) => None,
+            };
+            if let (Some(left), Some(right)) = (side(parts[0]), side(parts[1])) {
                 return format!(
-                    "false ({} is {}, {} is {})",
+                    "false ({} is {left}, {} is {right})",
                     parts[0].trim(),
-                    show_mj(&left),
                     parts[1].trim(),
-                    show_mj(&right)
                 );
             }
         }
@@ -473,6 +477,9 @@ fn explain_false(r: &Renderer<'_>, expr: &str) -> String {
 }
 
 fn show_mj(v: &minijinja::value::Value) -> String {
+    if v.is_undefined() {
+        return "undefined".into();
+    }
     // Not cut here: the caller masks, then cuts.
     crate::render::to_json(v).to_string()
 }

@@ -23,10 +23,16 @@ pub fn capture(
             let path_text = r.text(path)?;
             let q = jsonpath::compile(&path_text)
                 .map_err(|m| Diagnostic::new(m).at(r.file, path.span))?;
-            let json = view.json().map_err(|m| {
-                Diagnostic::new(format!("cannot capture `{}`: {m}", name.value))
-                    .at(r.file, path.span)
-            })?;
+            let json = match view.json() {
+                Ok(json) => json,
+                // A body that is not JSON has nothing to match: the default applies.
+                Err(m) => {
+                    return fallback(cap, r, || {
+                        Diagnostic::new(format!("cannot capture `{}`: {m}", name.value))
+                            .at(r.file, path.span)
+                    })
+                }
+            };
             (
                 jsonpath::select(&q, json).map(|v| MjValue::from_serialize(&v)),
                 path.span,
@@ -143,7 +149,8 @@ pub fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
         .build()
         .map_err(|e| {
             let text = e.to_string();
-            let last = text.lines().last().unwrap_or(&text).trim().to_owned();
+            let last = text.lines().last().unwrap_or(&text).trim();
+            let last = last.strip_prefix("error: ").unwrap_or(last).to_owned();
             format!("invalid regex `{pattern}`: {last}")
         })
 }

@@ -60,6 +60,9 @@ fn describe(path: &str, e: &jsonpath_rust::parser::errors::JsonPathError) -> Str
             };
             format!("invalid JSONPath `{path}`: unexpected `{rest}` at character {col}{hint}")
         }
+        Some(_) => format!(
+            "invalid JSONPath `{path}`: it ends too early (an unclosed `[` or `(`, or a trailing `.`?)"
+        ),
         _ => {
             let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or(&text);
             format!("invalid JSONPath `{path}`: {}", first.trim())

@@ -177,9 +177,27 @@ fn trace_header(name: &str, value: &str) -> String {
 /// A body for a trace: masked first, then cut (a cut secret would no longer match).
 fn body_text(masker: &Masker, body: &[u8], max: usize) -> String {
     match std::str::from_utf8(body) {
-        Ok(text) => crate::eval::capture::excerpt(&masker.mask(text), max),
+        Ok(text) => visible(&crate::eval::capture::excerpt(&masker.mask(text), max)).into_owned(),
         Err(_) => format!("<{} bytes of binary data>", body.len()),
     }
+}
+
+/// Text that came from a server, made safe for a terminal: control characters other than
+/// tab and line breaks (NUL, ESC starting a colour or cursor sequence, ...) are shown as their
+/// Unicode control pictures instead of being sent as they are.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\r');
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !hidden(c) => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            _ => '\u{fffd}',
+        })
+        .collect()
 }
 
 /// One line per step, with failing assertions under it (all of them with `verbose`).
@@ -226,14 +244,20 @@ pub fn render_step_line(step: &StepResult, depth: usize, color: bool, verbose: b
             } else {
                 line.push_str(&format!(
                     "{indent}    {m} {}: expected {}, got {}\n",
-                    a.what, a.expected, a.actual
+                    visible(&a.what),
+                    visible(&a.expected),
+                    visible(&a.actual)
                 ));
             }
         }
     }
     if verbose {
         for c in &step.captures {
-            line.push_str(&format!("{indent}    = {} ← {}\n", c.name, c.value));
+            line.push_str(&format!(
+                "{indent}    = {} ← {}\n",
+                c.name,
+                visible(&c.value)
+            ));
         }
     }
     if let Some(err) = &step.error {
@@ -344,7 +368,8 @@ fn render_failure(s: &ScenarioResult, color: bool, out: &mut String, trail: &[&s
             }
             out.push_str(&format!(
                 "      expected: {}\n      actual:   {}\n",
-                a.expected, a.actual
+                visible(&a.expected),
+                visible(&a.actual)
             ));
         }
         if let Some(p) = &step.poll {
@@ -355,7 +380,7 @@ fn render_failure(s: &ScenarioResult, color: bool, out: &mut String, trail: &[&s
         }
         if let Some(x) = &step.excerpt {
             out.push_str("  response:\n");
-            for line in x.lines() {
+            for line in visible(x).lines() {
                 out.push_str(&format!("    │ {line}\n"));
             }
         }

@@ -8,5 +8,7 @@ mod docs;
 mod failures;
 mod robustness;
 mod run;
+mod sandbox_cli;
 mod sandbox_pingone;
+mod scenarios;
 mod validate;

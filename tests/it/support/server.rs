@@ -48,6 +48,9 @@ impl TestServer {
             .route("/submit", post(submit))
             .route("/loop", get(redirect_loop))
             .route("/not-json", get(not_json))
+            .route("/big-json", get(big_json))
+            .route("/always-pending", post(always_pending))
+            .route("/issue-secret", get(issue_secret))
             .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -276,4 +279,31 @@ async fn redirect_loop() -> Response {
 
 async fn not_json() -> impl IntoResponse {
     ([("content-type", "application/json")], "{not json")
+}
+
+/// A JSON document of about `size` bytes: `{"size": N, "data": "xxx…"}`.
+async fn big_json(Query(q): Query<HashMap<String, usize>>) -> impl IntoResponse {
+    let size = q.get("size").copied().unwrap_or(1024);
+    let mut body = format!("{{\"size\":{size},\"data\":\"");
+    body.reserve(size + 2);
+    body.extend(std::iter::repeat_n('x', size));
+    body.push_str("\"}");
+    ([("content-type", "application/json")], body)
+}
+
+/// A token endpoint that never makes up its mind (for poll deadlines and attempt limits).
+async fn always_pending() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"error": "authorization_pending"})),
+    )
+        .into_response()
+}
+
+/// Hands out a fixed credential that scenarios capture as a secret.
+async fn issue_secret() -> impl IntoResponse {
+    (
+        [("x-issued", "srv-issued-7d1f0c9a")],
+        axum::Json(json!({"secret": "srv-issued-7d1f0c9a", "public": "visible-value"})),
+    )
 }
