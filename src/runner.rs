@@ -35,6 +35,8 @@ pub trait Observer: Send + Sync {
     fn scenario_started(&self, _name: &str, _path: &Path) {}
     /// A step finished; `depth` is 0 for top-level steps, 1 inside an include, ...
     fn step_finished(&self, _depth: usize, _step: &StepResult) {}
+    /// An `include` step starts running the file at `path`; its steps follow at `depth + 1`.
+    fn include_started(&self, _depth: usize, _name: &str, _path: &Path) {}
     /// An attempt of a polled step was classified; `next` is the wait before the next one.
     fn poll_attempt(&self, _step: &str, _attempt: u32, _verdict: &str, _next: Option<Duration>) {}
     /// One request/response exchange, for `-v` traces.
@@ -696,6 +698,7 @@ impl Runner {
         for (name, value) in &step.with {
             overrides.push((name.value.clone(), r.variable(value)?));
         }
+        observer.include_started(run.depth, &self.masker.mask(&step.name.value), &path);
         let mut stack = run.stack.clone();
         stack.push(key);
         let (sub, captured) = self

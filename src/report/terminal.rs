@@ -82,6 +82,16 @@ impl Observer for TerminalReporter {
         self.write(&line);
     }
 
+    fn include_started(&self, depth: usize, name: &str, path: &Path) {
+        let line = format!(
+            "{}{} {name} {}\n",
+            "  ".repeat(depth + 1),
+            self.paint("36", "↳"),
+            self.paint("2", &format!("(include {})", crate::diagnostic::display_path(path)))
+        );
+        self.write(&line);
+    }
+
     fn step_finished(&self, depth: usize, step: &StepResult) {
         self.write(&render_step_line(
             step,
