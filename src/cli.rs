@@ -6,13 +6,12 @@ use crate::http::HttpConfig;
 use crate::inputs;
 use crate::loader;
 use crate::report::terminal::{Style, TerminalReporter};
-use crate::result::{Outcome, RunResult, ScenarioResult};
+use crate::result::{Outcome, ScenarioResult};
 use crate::runner::{RunOptions, Runner};
 use clap::{Args, Parser, Subcommand};
 use minijinja::value::Value as MjValue;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Instant;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -122,6 +121,22 @@ pub struct RunArgs {
     /// Start a built-in sandbox in process and run against it (its variables are set)
     #[arg(long, value_enum, value_name = "NAME")]
     pub sandbox: Option<SandboxKind>,
+    /// How many scenarios run at once (default: the number of CPU cores)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run only shard K of N (e.g. 2/4): the same file always lands in the same shard
+    #[arg(long, value_name = "K/N", value_parser = parse_shard_arg)]
+    pub shard: Option<(u32, u32)>,
+    /// Run only scenarios whose path or name contains this text (repeatable; any matches)
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Vec<String>,
+    /// Run only scenarios with this tag (repeatable; any matches)
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+}
+
+fn parse_shard_arg(text: &str) -> Result<(u32, u32), String> {
+    crate::suite::parse_shard(text)
 }
 
 #[derive(Debug, Args)]
@@ -314,33 +329,61 @@ async fn run_with(
             ca_certs,
         },
     };
-    let runner = Runner::new(options);
+    let files = crate::suite::select(
+        files,
+        &crate::suite::Selection {
+            shard: args.shard,
+            filters: args.filter.clone(),
+            tags: args.tag.clone(),
+        },
+    );
+    if files.is_empty() {
+        eprintln!("error: no scenario matches the shard, filters and tags given");
+        return exit_code::NO_SCENARIO;
+    }
+    let runner = std::sync::Arc::new(Runner::new(options));
     let style = Style {
         color,
         verbose: args.verbose,
         progress: std::io::stdout().is_terminal(),
     };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+        .min(files.len());
+    // Several scenarios at once: no live progress line, output comes per scenario.
+    let style = Style {
+        progress: style.progress && jobs == 1,
+        ..style
+    };
     let reporter =
         TerminalReporter::new(Box::new(std::io::stdout()), style, runner.masker().clone());
-    let started = Instant::now();
-    let mut result = RunResult::default();
-    let mut interrupted = false;
-    for file in &files {
-        tokio::select! {
-            scenario = runner.run_file(file, &reporter) => {
-                let failed = scenario.outcome.is_failure();
-                result.scenarios.push(scenario);
-                if failed && args.fail_fast {
-                    break;
-                }
+    let out: std::sync::Arc<std::sync::Mutex<dyn std::io::Write + Send>> =
+        std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let suite = crate::suite::run(
+        runner.clone(),
+        files,
+        jobs,
+        args.fail_fast,
+        style,
+        &reporter,
+        out,
+    )
+    .await;
+    let result = suite.result;
+    let interrupted = suite.interrupted;
+    if !suite.not_run.is_empty() {
+        println!(
+            "\n{} scenario(s) not run ({})",
+            suite.not_run.len(),
+            if interrupted {
+                "interrupted"
+            } else {
+                "--fail-fast"
             }
-            _ = tokio::signal::ctrl_c() => {
-                interrupted = true;
-                break;
-            }
-        }
+        );
     }
-    result.duration = started.elapsed();
     reporter.finish(&result);
     if interrupted {
         eprintln!("interrupted");

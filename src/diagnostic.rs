@@ -99,7 +99,12 @@ impl Diagnostic {
         }
     }
 
+    /// Points the diagnostic at `span` — unless it already points somewhere: the innermost
+    /// place found first is the most precise.
     pub fn at(mut self, file: &Arc<SourceFile>, span: Span) -> Self {
+        if self.location.is_some() {
+            return self;
+        }
         if span.is_known() {
             self.location = Some(Location {
                 file: file.clone(),

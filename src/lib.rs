@@ -21,6 +21,7 @@ pub mod response;
 pub mod result;
 pub mod runner;
 pub mod sandbox;
+pub mod suite;
 pub mod template;
 pub mod validate;
 pub mod yaml;

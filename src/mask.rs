@@ -27,10 +27,19 @@ impl Masker {
             return;
         }
         let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
-        let encoded: String =
+        // The forms a value takes on the way out: URL-encoded (percent and form style, as in
+        // query strings and form bodies) and JSON-escaped (inside a JSON string).
+        let percent: String =
             percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
                 .to_string();
-        for v in [value.to_owned(), encoded] {
+        let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let json = serde_json::to_string(value).unwrap_or_default();
+        let json = json
+            .strip_prefix('"')
+            .and_then(|j| j.strip_suffix('"'))
+            .unwrap_or(&json)
+            .to_owned();
+        for v in [value.to_owned(), percent, form, json] {
             if !secrets.contains(&v) {
                 secrets.push(v);
             }
@@ -63,6 +72,17 @@ impl Masker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_form_and_json_encodings() {
+        let m = Masker::new();
+        m.add("se cr\"et/+x");
+        assert_eq!(m.mask("a=se+cr%22et%2F%2Bx&b"), format!("a={MASK}&b"));
+        assert_eq!(
+            m.mask(r#"{"k":"se cr\"et/+x"}"#),
+            format!(r#"{{"k":"{MASK}"}}"#)
+        );
+    }
 
     #[test]
     fn masks_values_and_url_encodings() {

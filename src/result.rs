@@ -3,7 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// How a step or scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,6 +121,11 @@ pub struct AssertionResult {
 pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
     pub duration: Duration,
+    /// When the run started (wall clock), for reports; `None` when not recorded.
+    pub started_at: Option<SystemTime>,
+    /// The run was stopped (Ctrl-C) before every scenario ran: `scenarios` holds those that
+    /// finished.
+    pub interrupted: bool,
 }
 
 impl RunResult {

@@ -388,7 +388,7 @@ impl Runner {
             .unwrap_or(false);
 
         // Captures first, so that `expect.that` can use them.
-        let mut capture_error = None;
+        let mut capture_error: Option<Diagnostic> = None;
         for (name, cap) in &s.capture {
             let value = eval::capture::capture(name, cap, &response, &self.renderer(run));
             match value {
@@ -407,9 +407,18 @@ impl Runner {
                     });
                 }
                 Err(d) => {
-                    if capture_error.is_none() {
-                        capture_error = Some(d);
-                    }
+                    // The first failing capture is the error shown with its source line; the
+                    // others are listed under it, so every one is reported.
+                    capture_error = Some(match capture_error {
+                        None => d,
+                        Some(first) => first.note(format!(
+                            "also: {}{}",
+                            d.title,
+                            d.position()
+                                .map(|p| format!(" (at {p})"))
+                                .unwrap_or_default()
+                        )),
+                    });
                 }
             }
         }
@@ -423,6 +432,9 @@ impl Runner {
             };
             match eval::assert::check(expect, &response, &r, &self.masker) {
                 Ok(a) => result.assertions = a,
+                // An expectation that reads a capture which failed cannot be evaluated; the
+                // failed capture is the cause to report, not an invalid scenario.
+                Err(_) if capture_error.is_some() => {}
                 Err(d) => return fail(result, Outcome::Invalid, d),
             }
         }

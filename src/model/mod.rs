@@ -5,12 +5,14 @@ mod capture;
 mod expect;
 mod request;
 mod scenario;
+mod snapshot;
 pub(crate) mod value;
 
 pub use capture::{Capture, Source as CaptureSource};
 pub use expect::{Expect, JsonType, Predicate, StatusExpect, StatusPattern};
 pub use request::{Auth, BasicAuth, Body, FilePart, Multipart, Request};
 pub use scenario::{Defaults, Include, Poll, Scenario, Step};
+pub use snapshot::{check_name as check_snapshot_name, slug, Snapshot};
 pub use value::{Value, ValueKind};
 
 use crate::yaml::Spanned;

@@ -1,6 +1,6 @@
 //! The top level of a scenario file and its steps.
 
-use super::{Capture, Expect, Request, Template, Value};
+use super::{Capture, Expect, Request, Snapshot, Template, Value};
 use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -74,6 +74,9 @@ pub struct Step {
     /// A pause before the step.
     #[serde(default)]
     pub delay: Option<Template>,
+    /// Store the response in a `.snap` file beside the scenario and compare later runs with it.
+    #[serde(default)]
+    pub snapshot: Option<Spanned<Snapshot>>,
 }
 
 /// An `include` step's settings (kept as a type for documentation and schema purposes).

@@ -87,7 +87,10 @@ impl Observer for TerminalReporter {
             "{}{} {name} {}\n",
             "  ".repeat(depth + 1),
             self.paint("36", "↳"),
-            self.paint("2", &format!("(include {})", crate::diagnostic::display_path(path)))
+            self.paint(
+                "2",
+                &format!("(include {})", crate::diagnostic::display_path(path))
+            )
         );
         self.write(&line);
     }
@@ -343,6 +346,14 @@ pub fn render_summary(run: &RunResult, color: bool) -> String {
         failed.len(),
         fmt_duration(run.duration)
     ));
+    out
+}
+
+/// The failures of one scenario in detail, as the summary prints them (the JUnit report
+/// puts this text in its `<failure>` and `<error>` elements).
+pub fn render_scenario_failures(s: &ScenarioResult, color: bool) -> String {
+    let mut out = String::new();
+    render_failure(s, color, &mut out, &[]);
     out
 }
 

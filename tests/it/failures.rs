@@ -751,7 +751,8 @@ async fn a_missing_upload_file_points_at_its_path() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_folder_runs_every_scenario_in_it() {
     let server = TestServer::start().await;
-    let out = run("folder", &server.base(), &[]).await;
+    // One job: scenarios run (and print) in file order.
+    let out = run("folder", &server.base(), &["--jobs", "1"]).await;
     out.expect_code(exit_code::ASSERTION_FAILED);
     let started: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("▶ ")).collect();
     assert_eq!(
@@ -777,7 +778,7 @@ async fn a_folder_runs_every_scenario_in_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn fail_fast_stops_after_the_first_failing_scenario() {
     let server = TestServer::start().await;
-    let out = run("folder", &server.base(), &["--fail-fast"]).await;
+    let out = run("folder", &server.base(), &["--fail-fast", "--jobs", "1"]).await;
     out.expect_code(exit_code::ASSERTION_FAILED);
     assert!(out.stdout.contains("▶ folder a fails"), "{}", out.all());
     assert!(!out.stdout.contains("▶ folder b passes"), "{}", out.all());

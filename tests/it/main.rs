@@ -11,4 +11,5 @@ mod run;
 mod sandbox_cli;
 mod sandbox_pingone;
 mod scenarios;
+mod suite;
 mod validate;

@@ -1,0 +1,244 @@
+//! Suite mode: choosing scenario files (shards, filters, tags) and running many of them at
+//! once, each with its own variables and cookie jar, with per-scenario output that never
+//! interleaves and results in a stable (input) order.
+
+use crate::diagnostic::Diagnostic;
+use crate::loader;
+use crate::report::terminal::{Style, TerminalReporter};
+use crate::result::{RunResult, ScenarioResult};
+use crate::runner::{Observer, Runner};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Which scenario files of the discovered ones run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `(k, n)`: run only shard `k` of `n` (1-based).
+    pub shard: Option<(u32, u32)>,
+    /// Substrings (case-insensitive) of the scenario's path or name; any may match.
+    pub filters: Vec<String>,
+    /// Tags; a scenario runs when it has any of them.
+    pub tags: Vec<String>,
+}
+
+/// Parses `K/N` (1 ≤ K ≤ N).
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}` is not a shard: write K/N with 1 <= K <= N, e.g. 2/4");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let k: u32 = k.trim().parse().map_err(|_| bad())?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// The shard (1-based) a file belongs to among `n`: a hash of its path relative to the
+/// current directory with `/` separators, so the same file always lands in the same shard on
+/// every machine, whatever other files exist.
+pub fn shard_of(path: &Path, n: u32) -> u32 {
+    let shown = crate::diagnostic::display_path(path).replace('\\', "/");
+    // FNV-1a, 64 bit: stable across Rust versions (unlike the std hasher).
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in shown.as_bytes() {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash % u64::from(n.max(1))) as u32 + 1
+}
+
+/// Applies a selection to discovered files, keeping their order. Files that fail to load are
+/// kept when only the shard selects (their error is reported by the run), and matched on
+/// their path when filters or tags are given.
+pub fn select(files: Vec<PathBuf>, selection: &Selection) -> Vec<PathBuf> {
+    files
+        .into_iter()
+        .filter(|f| match selection.shard {
+            Some((k, n)) => shard_of(f, n) == k,
+            None => true,
+        })
+        .filter(|f| {
+            if selection.filters.is_empty() && selection.tags.is_empty() {
+                return true;
+            }
+            let loaded = loader::load(f).ok();
+            let path_text = crate::diagnostic::display_path(f).to_lowercase();
+            let name = loaded.as_ref().map(|l| l.name().to_lowercase());
+            let filter_ok = selection.filters.is_empty()
+                || selection.filters.iter().any(|p| {
+                    let p = p.to_lowercase();
+                    path_text.contains(&p) || name.as_ref().is_some_and(|n| n.contains(&p))
+                });
+            let tags_ok = selection.tags.is_empty()
+                || loaded.as_ref().is_some_and(|l| {
+                    l.scenario
+                        .tags
+                        .iter()
+                        .any(|t| selection.tags.iter().any(|s| s.eq_ignore_ascii_case(t)))
+                });
+            filter_ok && tags_ok
+        })
+        .collect()
+}
+
+/// How a suite ended.
+#[derive(Debug, Default)]
+pub struct SuiteOutcome {
+    pub result: RunResult,
+    /// Ctrl-C stopped the run; `result` holds the scenarios that finished.
+    pub interrupted: bool,
+    /// Scenarios that did not run because of `--fail-fast` or Ctrl-C.
+    pub not_run: Vec<PathBuf>,
+}
+
+/// A `Write` sink into shared memory, so a scenario's output can be printed in one piece.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs files with up to `jobs` at once. With one job, `live` prints as steps finish; with
+/// more, each scenario's output is buffered and written to `out` when it finishes.
+pub async fn run(
+    runner: Arc<Runner>,
+    files: Vec<PathBuf>,
+    jobs: usize,
+    fail_fast: bool,
+    style: Style,
+    live: &dyn Observer,
+    out: Arc<Mutex<dyn Write + Send>>,
+) -> SuiteOutcome {
+    let started = Instant::now();
+    let jobs = jobs.max(1);
+    let mut slots: Vec<Option<ScenarioResult>> = vec![None; files.len()];
+    let mut interrupted = false;
+    let mut stop = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    if jobs == 1 {
+        for (i, file) in files.iter().enumerate() {
+            tokio::select! {
+                scenario = runner.run_file(file, live) => {
+                    let failed = scenario.outcome.is_failure();
+                    slots[i] = Some(scenario);
+                    if failed && fail_fast {
+                        break;
+                    }
+                }
+                _ = &mut ctrl_c => {
+                    interrupted = true;
+                    break;
+                }
+            }
+        }
+    } else {
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0usize;
+        loop {
+            while !stop && set.len() < jobs && next < files.len() {
+                let runner = runner.clone();
+                let file = files[next].clone();
+                let index = next;
+                let buffer = Buffer::default();
+                let reporter =
+                    TerminalReporter::new(Box::new(buffer.clone()), style, runner.masker().clone());
+                set.spawn(async move {
+                    let result = runner.run_file(&file, &reporter).await;
+                    let text =
+                        std::mem::take(&mut *buffer.0.lock().unwrap_or_else(|e| e.into_inner()));
+                    (index, result, text)
+                });
+                next += 1;
+            }
+            if set.is_empty() {
+                break;
+            }
+            tokio::select! {
+                joined = set.join_next() => {
+                    // An aborted or panicked task has nothing to record.
+                    if let Some(Ok((index, result, text))) = joined {
+                        {
+                            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+                            let _ = out.write_all(&text);
+                            let _ = out.flush();
+                        }
+                        if result.outcome.is_failure() && fail_fast {
+                            stop = true;
+                            set.abort_all();
+                        }
+                        slots[index] = Some(result);
+                    }
+                }
+                _ = &mut ctrl_c => {
+                    interrupted = true;
+                    set.abort_all();
+                    while set.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+    }
+    let mut outcome = SuiteOutcome {
+        interrupted,
+        ..SuiteOutcome::default()
+    };
+    for (file, slot) in files.into_iter().zip(slots) {
+        match slot {
+            Some(result) => outcome.result.scenarios.push(result),
+            None => outcome.not_run.push(file),
+        }
+    }
+    outcome.result.duration = started.elapsed();
+    outcome
+}
+
+/// The CLI's error for a bad `--shard`.
+pub fn shard_error(message: String) -> Diagnostic {
+    Diagnostic::new(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_files_stably() {
+        let files: Vec<PathBuf> = (0..40)
+            .map(|i| PathBuf::from(format!("s/{i}.yaml")))
+            .collect();
+        let mut seen = 0;
+        for k in 1..=3 {
+            let part = select(
+                files.clone(),
+                &Selection {
+                    shard: Some((k, 3)),
+                    ..Selection::default()
+                },
+            );
+            assert!(!part.is_empty());
+            seen += part.len();
+        }
+        assert_eq!(seen, files.len());
+        assert_eq!(
+            shard_of(Path::new("s/7.yaml"), 3),
+            shard_of(Path::new("s/7.yaml"), 3)
+        );
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        assert!(
+            parse_shard("0/4").is_err() && parse_shard("5/4").is_err() && parse_shard("x").is_err()
+        );
+    }
+}
