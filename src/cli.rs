@@ -34,6 +34,37 @@ pub enum Command {
     /// Serve a built-in API sandbox on 127.0.0.1 (for Postman, curl, or stepwise itself)
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Export scenarios to other tools' formats
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Print a shell completion script (e.g. `stepwise completions bash > /etc/bash_completion.d/stepwise`)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `stepwise man > stepwise.1 && man ./stepwise.1`
+    Man,
+}
+
+/// Export formats.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Each step as a runnable curl command (a bash script), with the variables known before
+    /// the run; values captured at run time become shell variables
+    Curl(ExportCurlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportCurlArgs {
+    /// Scenario files or folders
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Print secret values as they are (default: masked)
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// The built-in sandboxes.
@@ -133,6 +164,21 @@ pub struct RunArgs {
     /// Run only scenarios with this tag (repeatable; any matches)
     #[arg(long, value_name = "TAG")]
     pub tag: Vec<String>,
+    /// Write a JUnit XML report to FILE (also when scenarios fail or the run is interrupted)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report to FILE (schema: docs/report.md)
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// When to write snapshot files: auto (default: `.snap.new` for review, nothing on CI),
+    /// always (to `.snap`), unseen, new (`.snap.new`, also on CI), no, force
+    #[arg(
+        long,
+        value_name = "MODE",
+        env = "INSTA_UPDATE",
+        value_parser = crate::snapshot::UpdateMode::parse
+    )]
+    pub update_snapshots: Option<crate::snapshot::UpdateMode>,
 }
 
 fn parse_shard_arg(text: &str) -> Result<(u32, u32), String> {
@@ -179,6 +225,27 @@ pub fn main() -> i32 {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Validate(args) => validate(args),
         Command::Sandbox(SandboxCommand::Pingone(args)) => runtime.block_on(serve_pingone(args)),
+        Command::Export(ExportCommand::Curl(args)) => export_curl(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "stepwise",
+                &mut std::io::stdout(),
+            );
+            exit_code::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => exit_code::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    exit_code::NETWORK_OR_IO
+                }
+            }
+        }
     }
 }
 
@@ -262,6 +329,8 @@ async fn serve_pingone(args: PingOneArgs) -> i32 {
             return exit_code::NETWORK_OR_IO;
         }
     };
+    // Listen before announcing, so that a Ctrl-C right after the banner is not lost.
+    let interrupted = crate::suite::interrupt_listener();
     println!(
         "PingOne sandbox listening on {}  (Ctrl-C to stop)",
         sb.base_url()
@@ -285,7 +354,7 @@ async fn serve_pingone(args: PingOneArgs) -> i32 {
     );
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    let _ = tokio::signal::ctrl_c().await;
+    interrupted.await;
     println!("stopping");
     sb.shutdown().await;
     exit_code::SUCCESS
@@ -328,6 +397,7 @@ async fn run_with(
             insecure: args.insecure,
             ca_certs,
         },
+        update_snapshots: args.update_snapshots.unwrap_or_default(),
     };
     let files = crate::suite::select(
         files,
@@ -385,11 +455,30 @@ async fn run_with(
         );
     }
     reporter.finish(&result);
+    // Reports: written whatever happened, Ctrl-C included; an unwritable one is an I/O error.
+    let result = crate::result::RunResult {
+        interrupted,
+        started_at: result
+            .started_at
+            .or_else(|| std::time::SystemTime::now().checked_sub(result.duration)),
+        ..result
+    };
+    let files = crate::report::ReportFiles {
+        junit: args.junit.as_deref(),
+        json: args.report_json.as_deref(),
+    };
+    let report_errors = crate::report::write_reports(files, &result, runner.masker());
+    for e in &report_errors {
+        eprintln!("error: {e}");
+    }
     if interrupted {
         eprintln!("interrupted");
         return exit_code::INTERRUPTED;
     }
-    exit_code_for(&result.scenarios)
+    match exit_code_for(&result.scenarios) {
+        code if !report_errors.is_empty() && code != exit_code::INVALID => exit_code::NETWORK_OR_IO,
+        code => code,
+    }
 }
 
 /// The exit code of a run: invalid > network > assertion > success.
@@ -444,4 +533,44 @@ fn validate(args: ValidateArgs) -> i32 {
     } else {
         exit_code::SUCCESS
     }
+}
+
+fn export_curl(args: ExportCurlArgs) -> i32 {
+    let color = color_enabled(false);
+    let (overrides, secret_names) = match collect_vars(&args.vars) {
+        Ok(v) => v,
+        Err(d) => {
+            print_error(&d, color);
+            return exit_code::INVALID;
+        }
+    };
+    let files = match loader::discover(&args.paths) {
+        Ok(f) if !f.is_empty() => f,
+        Ok(_) => {
+            eprintln!("error: no scenario files (*.yaml, *.yml) found in the given paths");
+            return exit_code::NO_SCENARIO;
+        }
+        Err(d) => {
+            print_error(&d, color);
+            return exit_code::NO_SCENARIO;
+        }
+    };
+    let options = crate::export::curl::ExportOptions {
+        overrides: &overrides,
+        secret_names: &secret_names,
+        show_secrets: args.show_secrets,
+    };
+    let mut code = exit_code::SUCCESS;
+    for file in &files {
+        match crate::export::curl::export(file, &options) {
+            Ok(script) => print!("{script}"),
+            Err(ds) => {
+                for d in ds {
+                    print_error(&d, color);
+                }
+                code = exit_code::INVALID;
+            }
+        }
+    }
+    code
 }

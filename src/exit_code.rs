@@ -2,7 +2,7 @@
 
 /// Every scenario passed.
 pub const SUCCESS: i32 = 0;
-/// At least one assertion (or capture, or poll) failed.
+/// At least one assertion (or capture, poll or snapshot) failed.
 pub const ASSERTION_FAILED: i32 = 1;
 /// A scenario file is invalid, or the command line is wrong.
 pub const INVALID: i32 = 2;

@@ -277,7 +277,57 @@ fn check(scenario: &Scenario, file: &Arc<SourceFile>) -> Vec<Diagnostic> {
             }
         }
     }
+    check_snapshots(scenario, file, &mut out);
     out
+}
+
+/// `snapshot` rules: request steps only, file-name-safe names unique within the scenario,
+/// `redact` keys that are JSONPaths.
+fn check_snapshots(scenario: &Scenario, file: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for step in &scenario.steps {
+        let s = &step.value;
+        let Some(snap) = s.snapshot.as_ref().filter(|x| x.enabled) else {
+            continue;
+        };
+        let in_step = format!("in step `{}`", s.name.value);
+        if s.include.is_some() {
+            out.push(
+                Diagnostic::new("an `include` step cannot have `snapshot`; put it on the steps of the included file")
+                    .at(file, snap.span)
+                    .note(in_step.clone()),
+            );
+            continue;
+        }
+        let name = snap.name_for(&s.name.value);
+        let name_span = snap.name.as_ref().map_or(snap.span, |n| n.span);
+        if let Err(m) = crate::model::check_snapshot_name(&name) {
+            out.push(Diagnostic::new(m).at(file, name_span).note(in_step.clone()));
+        } else if let Some((_, other)) = seen.iter().find(|(n, _)| *n == name) {
+            out.push(
+                Diagnostic::new(format!("two steps take the snapshot `{name}`"))
+                    .at(file, name_span)
+                    .note(format!("{in_step}; also taken by step `{other}`"))
+                    .hint("give one of them `snapshot: {name: ...}`"),
+            );
+        } else {
+            seen.push((name, &s.name.value));
+        }
+        for (path, _) in &snap.redact {
+            if let Err(m) = crate::eval::jsonpath::compile(&path.value) {
+                out.push(Diagnostic::new(m).at(file, path.span).note(in_step.clone()));
+            }
+        }
+        for h in &snap.headers {
+            if h.value.trim().is_empty() {
+                out.push(
+                    Diagnostic::new("an empty header name")
+                        .at(file, h.span)
+                        .note(in_step.clone()),
+                );
+            }
+        }
+    }
 }
 
 /// Expands paths: files are taken as they are, folders are searched for `*.yaml`/`*.yml`

@@ -39,7 +39,25 @@ impl Masker {
             .and_then(|j| j.strip_suffix('"'))
             .unwrap_or(&json)
             .to_owned();
-        for v in [value.to_owned(), percent, form, json] {
+        // Escaped in XML text and in a double-quoted attribute, as the JUnit report writes
+        // them (src/report/junit.rs), so that masking a rendered report still finds them.
+        let xml_text = value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('\r', "&#13;");
+        let xml_attribute = xml_text
+            .replace('"', "&quot;")
+            .replace('\n', "&#10;")
+            .replace('\t', "&#9;");
+        for v in [
+            value.to_owned(),
+            percent,
+            form,
+            json,
+            xml_text,
+            xml_attribute,
+        ] {
             if !secrets.contains(&v) {
                 secrets.push(v);
             }
@@ -81,6 +99,20 @@ mod tests {
         assert_eq!(
             m.mask(r#"{"k":"se cr\"et/+x"}"#),
             format!(r#"{{"k":"{MASK}"}}"#)
+        );
+    }
+
+    #[test]
+    fn masks_xml_escaped_forms() {
+        let m = Masker::new();
+        m.add("a\"b<&>\nc");
+        assert_eq!(
+            m.mask("<v>a\"b&lt;&amp;&gt;\nc</v>"),
+            format!("<v>{MASK}</v>")
+        );
+        assert_eq!(
+            m.mask("<v m=\"a&quot;b&lt;&amp;&gt;&#10;c\"/>"),
+            format!("<v m=\"{MASK}\"/>")
         );
     }
 

@@ -58,6 +58,10 @@ pub struct StepResult {
     pub excerpt: Option<String>,
     /// The steps of an included scenario.
     pub included: Option<Box<ScenarioResult>>,
+    /// The step failed only because snapshots differ from the stored ones (or none is stored
+    /// yet): the response is fine for the steps that follow, so the scenario went on, and one
+    /// run offers every snapshot for review.
+    pub only_snapshots_failed: bool,
 }
 
 impl StepResult {
@@ -74,6 +78,7 @@ impl StepResult {
             error: None,
             excerpt: None,
             included: None,
+            only_snapshots_failed: false,
         }
     }
 }
@@ -114,6 +119,8 @@ pub struct AssertionResult {
     pub actual: String,
     /// `file:line:col` of the assertion in the scenario.
     pub position: Option<String>,
+    /// A unified diff from what was expected to what came (snapshots), masked.
+    pub diff: Option<String>,
 }
 
 /// The result of a whole run.

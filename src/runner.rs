@@ -57,6 +57,31 @@ pub struct RunOptions {
     /// Names of variables to mask (from `--secret`, and `adminAppSecret` with `--sandbox`).
     pub secret_names: Vec<String>,
     pub http: HttpConfig,
+    /// When snapshot files are written (`--update-snapshots`, `INSTA_UPDATE`).
+    pub update_snapshots: crate::snapshot::UpdateMode,
+}
+
+impl RunOptions {
+    /// Adds variables (they win over the scenario's own `vars`; later ones win).
+    pub fn with_vars<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.overrides.extend(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), MjValue::from(v.into()))),
+        );
+        self
+    }
+
+    /// Adds a variable whose value is masked in every output.
+    pub fn with_secret(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.overrides
+            .push((name.clone(), MjValue::from(value.into())));
+        self.secret_names.push(name);
+        self
+    }
 }
 
 /// Runs scenario files.
@@ -105,6 +130,28 @@ impl Runner {
     /// The masker holding every secret seen so far.
     pub fn masker(&self) -> &Masker {
         &self.masker
+    }
+
+    /// Loads and runs one scenario file, blocking the calling thread (it starts its own async
+    /// runtime): the one-call form for plain `#[test]` functions. Inside async code, use
+    /// [`Runner::run_file`].
+    pub fn run_file_blocking(&self, path: &Path) -> ScenarioResult {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(self.run_file(path, &Silent)),
+            Err(e) => ScenarioResult {
+                name: path.display().to_string(),
+                path: path.to_owned(),
+                outcome: Outcome::NetworkError,
+                steps: Vec::new(),
+                error: Some(Diagnostic::new(format!(
+                    "cannot start an async runtime: {e}"
+                ))),
+                duration: Duration::ZERO,
+            },
+        }
     }
 
     /// Loads and runs one scenario file.
@@ -213,10 +260,13 @@ impl Runner {
                 let step_result = self.run_step(&mut run, step, observer).await;
                 observer.step_finished(depth, &step_result);
                 let outcome = step_result.outcome;
+                let go_on = step_result.only_snapshots_failed;
                 result.steps.push(step_result);
                 if outcome.is_failure() {
                     result.outcome = outcome;
-                    break;
+                    if !go_on {
+                        break;
+                    }
                 }
             }
             result.duration = started.elapsed();
@@ -336,6 +386,13 @@ impl Runner {
             return match self.run_include(run, s, include, observer).await {
                 Ok(sub) => {
                     result.outcome = sub.outcome;
+                    result.only_snapshots_failed = sub.outcome == Outcome::Failed
+                        && sub.error.is_none()
+                        && sub
+                            .steps
+                            .iter()
+                            .filter(|s| s.outcome.is_failure())
+                            .all(|s| s.only_snapshots_failed);
                     result.duration = started.elapsed();
                     result.included = Some(Box::new(sub));
                     result
@@ -438,11 +495,31 @@ impl Runner {
                 Err(d) => return fail(result, Outcome::Invalid, d),
             }
         }
+        if let Some(spec) = s.snapshot.as_ref().filter(|x| x.enabled) {
+            let step_failed = capture_error.is_some()
+                || failed_poll
+                || result.assertions.iter().any(|a| !a.passed);
+            let checked = crate::snapshot::check(&crate::snapshot::Check {
+                spec,
+                step_name: &s.name.value,
+                scenario: &file.path,
+                response: &response,
+                mode: self.options.update_snapshots,
+                masker: &self.masker,
+                step_failed,
+                position: Diagnostic::new("").at(&file, spec.span).position(),
+            });
+            result.only_snapshots_failed = !checked.passed && !step_failed;
+            result.assertions.push(checked);
+        }
         result.duration = started.elapsed();
         let assertion_failed = result.assertions.iter().any(|a| !a.passed);
         if assertion_failed || capture_error.is_some() || failed_poll {
             result.outcome = Outcome::Failed;
-            result.excerpt = Some(self.excerpt(&response.response));
+            // A snapshot's diff already shows the response.
+            if !result.only_snapshots_failed {
+                result.excerpt = Some(self.excerpt(&response.response));
+            }
             if let Some(d) = capture_error {
                 result.error = Some(self.mask_diagnostic(d.note(in_step)));
             } else if failed_poll {

@@ -126,7 +126,10 @@ pub async fn run(
     let mut slots: Vec<Option<ScenarioResult>> = vec![None; files.len()];
     let mut interrupted = false;
     let mut stop = false;
-    let ctrl_c = tokio::signal::ctrl_c();
+    let started_at = std::time::SystemTime::now();
+    // Listen for Ctrl-C before anything runs: `tokio::signal::ctrl_c()` would only start
+    // listening when first polled, and a SIGINT before that would kill the process unreported.
+    let ctrl_c = interrupt_listener();
     tokio::pin!(ctrl_c);
     if jobs == 1 {
         for (i, file) in files.iter().enumerate() {
@@ -202,7 +205,31 @@ pub async fn run(
         }
     }
     outcome.result.duration = started.elapsed();
+    outcome.result.started_at = Some(started_at);
+    outcome.result.interrupted = interrupted;
     outcome
+}
+
+/// Resolves on the first Ctrl-C (SIGINT); the listener is installed when this is called.
+pub(crate) fn interrupt_listener() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        async move {
+            match signal {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// The CLI's error for a bad `--shard`.

@@ -162,6 +162,7 @@ impl Checker<'_, '_> {
             expected: excerpt(&self.masker.mask(&expected), 300),
             actual: excerpt(&self.masker.mask(&actual), 300),
             position,
+            diff: None,
         });
     }
 

@@ -12,7 +12,7 @@ pub use capture::{Capture, Source as CaptureSource};
 pub use expect::{Expect, JsonType, Predicate, StatusExpect, StatusPattern};
 pub use request::{Auth, BasicAuth, Body, FilePart, Multipart, Request};
 pub use scenario::{Defaults, Include, Poll, Scenario, Step};
-pub use snapshot::{check_name as check_snapshot_name, slug, Snapshot};
+pub use snapshot::{check_name as check_snapshot_name, Snapshot};
 pub use value::{Value, ValueKind};
 
 use crate::yaml::Spanned;

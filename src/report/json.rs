@@ -139,6 +139,8 @@ struct Assertion<'a> {
     actual: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     position: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -213,6 +215,7 @@ fn step(s: &StepResult) -> Step<'_> {
                 expected: &a.expected,
                 actual: &a.actual,
                 position: a.position.as_deref(),
+                diff: a.diff.as_deref(),
             })
             .collect(),
         poll: s.poll.as_ref().map(|p| Poll {

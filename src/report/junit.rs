@@ -92,7 +92,7 @@ fn step_lines(out: &mut String, steps: &[StepResult], depth: usize) {
     for step in steps {
         let _ = write!(
             out,
-            "{}{:<13} {}",
+            "{}{:<7} {}",
             "  ".repeat(depth),
             outcome_name(step.outcome),
             step.name
@@ -242,7 +242,10 @@ mod tests {
             attr("a<b>&\"c\"\n\t\r"),
             "a&lt;b&gt;&amp;&quot;c&quot;&#10;&#9;&#13;"
         );
-        assert_eq!(text("x\ny\u{0}\u{1b}[31m\u{7f}\u{85}\u{ffff}'"), "x\ny␀␛[31m␡\u{fffd}\u{fffd}'");
+        assert_eq!(
+            text("x\ny\u{0}\u{1b}[31m\u{7f}\u{85}\u{ffff}'"),
+            "x\ny␀␛[31m␡\u{fffd}\u{fffd}'"
+        );
     }
 
     #[test]
@@ -266,6 +269,7 @@ mod tests {
             expected: "200".into(),
             actual: "500".into(),
             position: Some("a.yaml:3:5".into()),
+            diff: None,
         });
         let mut invalid = scenario("b", Outcome::Invalid, vec![]);
         invalid.error = Some(Diagnostic::new("undefined variable `x`"));
@@ -288,7 +292,7 @@ mod tests {
         ));
         assert!(xml.contains("<error message=\"undefined variable `x`\" type=\"invalid\">"));
         assert!(xml.contains(
-            "<system-out>failed        check &lt;it&gt;  GET http://h/x?a=1&amp;b=2 → 500  0ms  3 poll attempts\n</system-out>"
+            "<system-out>failed  check &lt;it&gt;  GET http://h/x?a=1&amp;b=2 → 500  0ms  3 poll attempts\n</system-out>"
         ));
         assert!(!xml.contains("properties"));
     }

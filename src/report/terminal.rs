@@ -283,6 +283,27 @@ pub fn render_step_line(step: &StepResult, depth: usize, color: bool, verbose: b
     line
 }
 
+/// A unified diff, indented under its assertion; removed lines red, added green.
+fn render_diff(diff: &str, color: bool) -> String {
+    let mut out = String::new();
+    for line in diff.lines() {
+        let line = visible(line);
+        let painted = if line.starts_with("---") || line.starts_with("+++") {
+            paint(color, "1", &line)
+        } else if line.starts_with('-') {
+            paint(color, "31", &line)
+        } else if line.starts_with('+') {
+            paint(color, "32", &line)
+        } else if line.starts_with("@@") {
+            paint(color, "36", &line)
+        } else {
+            line.into_owned()
+        };
+        out.push_str(&format!("      │ {painted}\n"));
+    }
+    out
+}
+
 fn summarize_history(history: &[String]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for h in history {
@@ -392,6 +413,9 @@ fn render_failure(s: &ScenarioResult, color: bool, out: &mut String, trail: &[&s
                 visible(&a.expected),
                 visible(&a.actual)
             ));
+            if let Some(diff) = &a.diff {
+                out.push_str(&render_diff(diff, color));
+            }
         }
         if let Some(p) = &step.poll {
             out.push_str(&format!(

@@ -5,11 +5,14 @@ mod support;
 
 mod cli;
 mod docs;
+mod export;
 mod failures;
+mod reports;
 mod robustness;
 mod run;
 mod sandbox_cli;
 mod sandbox_pingone;
 mod scenarios;
+mod snapshots;
 mod suite;
 mod validate;

@@ -73,3 +73,39 @@ async fn every_feature_passes() {
         .count();
     assert!(passed > 40, "{passed} assertions passed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polling_honours_retry_after() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("retry.yaml");
+    std::fs::write(
+        &file,
+        r#"name: Retry-After
+vars: {base: "http://127.0.0.1:9"}
+steps:
+  - name: wait for the job
+    request:
+      url: "{{ base }}/retry-after/{{ uuid() }}"
+    poll:
+      until: response.status == 200
+      while: response.status == 503
+      interval: 10ms
+      max_attempts: 5
+    capture:
+      waited: $.waited_ms
+    expect:
+      jsonpath:
+        $.status: done
+"#,
+    )
+    .unwrap();
+    let runner = Runner::new(RunOptions::default().with_vars([("base", server.base())]));
+    let result = runner.run_file(&file, &Silent).await;
+    assert_eq!(result.outcome, Outcome::Passed, "{}", describe(&result));
+    let poll = result.steps[0].poll.as_ref().unwrap();
+    assert_eq!(poll.attempts, 2);
+    // The 10 ms interval gave way to the server's one second.
+    let waited: u64 = result.steps[0].captures[0].value.parse().unwrap();
+    assert!(waited >= 990, "the second attempt came after {waited} ms");
+}

@@ -1,15 +1,11 @@
-//! Every scenario under `scenarios/` runs against the built-in sandbox, in process.
+//! The PingOne scenario in detail, and 50 of it at once against one sandbox. (Every file
+//! under `scenarios/` also runs as its own test: see tests/scenarios.rs.)
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use stepwise::result::{Outcome, ScenarioResult};
 use stepwise::runner::{RunOptions, Runner, Silent};
 use stepwise::sandbox::pingone::{RunningSandbox, SandboxConfig};
-
-fn pingone_scenarios() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pingone");
-    stepwise::loader::discover(&[root]).expect("the scenarios folder is readable")
-}
 
 fn runner_for(sandbox: &RunningSandbox) -> Runner {
     let overrides = sandbox
@@ -45,21 +41,6 @@ fn describe(result: &ScenarioResult) -> String {
         }
     }
     text
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn every_pingone_scenario_passes_against_the_sandbox() {
-    let sandbox = RunningSandbox::start(SandboxConfig::default())
-        .await
-        .unwrap();
-    let runner = runner_for(&sandbox);
-    let files = pingone_scenarios();
-    assert!(files.len() >= 8, "found {files:?}");
-    for file in &files {
-        let result = runner.run_file(file, &Silent).await;
-        assert_eq!(result.outcome, Outcome::Passed, "{}", describe(&result));
-    }
-    sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -48,6 +48,7 @@ impl TestServer {
             .route("/submit", post(submit))
             .route("/loop", get(redirect_loop))
             .route("/not-json", get(not_json))
+            .route("/retry-after/{key}", get(retry_after))
             .route("/big-json", get(big_json))
             .route("/always-pending", post(always_pending))
             .route("/issue-secret", get(issue_secret))
@@ -306,4 +307,26 @@ async fn issue_secret() -> impl IntoResponse {
         [("x-issued", "srv-issued-7d1f0c9a")],
         axum::Json(json!({"secret": "srv-issued-7d1f0c9a", "public": "visible-value"})),
     )
+}
+
+/// `503` with `Retry-After: 1` on the first call for a key, then `200`; the body says how long
+/// after the first call the second one came.
+async fn retry_after(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+    let (n, first) = {
+        let mut polls = state.polls.lock().unwrap();
+        let times = polls.times.entry(format!("retry-{key}")).or_default();
+        times.push(Instant::now());
+        (times.len(), times[0])
+    };
+    if n == 1 {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", "1")],
+            axum::Json(json!({"status": "busy"})),
+        )
+            .into_response()
+    } else {
+        axum::Json(json!({"status": "done", "waited_ms": first.elapsed().as_millis() as u64}))
+            .into_response()
+    }
 }

@@ -1,0 +1,3 @@
+//! Exports of scenarios to other tools' formats.
+
+pub mod curl;
