@@ -179,6 +179,10 @@ pub struct RunArgs {
         value_parser = crate::snapshot::UpdateMode::parse
     )]
     pub update_snapshots: Option<crate::snapshot::UpdateMode>,
+    /// Neither compare nor write response snapshots (e.g. against a real tenant whose
+    /// responses differ from those recorded against the sandbox)
+    #[arg(long)]
+    pub no_snapshots: bool,
 }
 
 fn parse_shard_arg(text: &str) -> Result<(u32, u32), String> {
@@ -398,6 +402,7 @@ async fn run_with(
             ca_certs,
         },
         update_snapshots: args.update_snapshots.unwrap_or_default(),
+        skip_snapshots: args.no_snapshots,
     };
     let files = crate::suite::select(
         files,

@@ -59,6 +59,9 @@ pub struct RunOptions {
     pub http: HttpConfig,
     /// When snapshot files are written (`--update-snapshots`, `INSTA_UPDATE`).
     pub update_snapshots: crate::snapshot::UpdateMode,
+    /// Neither compare nor write snapshots (`--no-snapshots`): e.g. against a real server
+    /// whose responses differ from the ones recorded against a sandbox.
+    pub skip_snapshots: bool,
 }
 
 impl RunOptions {
@@ -495,7 +498,11 @@ impl Runner {
                 Err(d) => return fail(result, Outcome::Invalid, d),
             }
         }
-        if let Some(spec) = s.snapshot.as_ref().filter(|x| x.enabled) {
+        if let Some(spec) = s
+            .snapshot
+            .as_ref()
+            .filter(|x| x.enabled && !self.options.skip_snapshots)
+        {
             let step_failed = capture_error.is_some()
                 || failed_poll
                 || result.assertions.iter().any(|a| !a.passed);

@@ -150,9 +150,9 @@ async fn junit_report_has_one_case_per_scenario_with_failures_errors_and_timings
     let suite = suites[0];
     assert_eq!(attr(suite, "name"), "stepwise");
     for node in [root, suite] {
-        assert_eq!(attr(node, "tests"), "8");
-        assert_eq!(attr(node, "failures"), "5");
-        assert_eq!(attr(node, "errors"), "2");
+        assert_eq!(attr(node, "tests"), "8", "{}", run.xml);
+        assert_eq!(attr(node, "failures"), "5", "{}", run.xml);
+        assert_eq!(attr(node, "errors"), "2", "{}", run.xml);
         assert_eq!(attr(node, "skipped"), "0");
         assert!(seconds(node) > 0.0);
     }

@@ -396,3 +396,42 @@ fn snapshot_settings_are_checked_when_loading() {
     let include = load("steps:\n  - name: i\n    include: x.yaml\n    snapshot: true\n").unwrap();
     assert!(include.contains("cannot have `snapshot`"), "{include}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_snapshots_neither_compares_nor_writes() {
+    // A scenario whose stored snapshot would not match: --no-snapshots runs it green and
+    // leaves the folder untouched.
+    let server = crate::support::server::TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snap.yaml");
+    std::fs::write(
+        &file,
+        "name: snap\nvars: {base: x}\nsteps:\n  - name: echo\n    request: {url: \"{{ base }}/json\"}\n    snapshot: true\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("__snapshots__")).unwrap();
+    let stored = dir.path().join("__snapshots__/snap__echo.snap");
+    std::fs::write(&stored, "---\nsource: x\nexpression: echo\n---\nHTTP 500\n").unwrap();
+    let out = crate::support::stepwise(vec![
+        "run".into(),
+        "--no-snapshots".into(),
+        file.display().to_string(),
+        "--var".into(),
+        format!("base={}", server.base()),
+    ])
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("__snapshots__"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec!["snap__echo.snap"]);
+    assert!(std::fs::read_to_string(&stored)
+        .unwrap()
+        .contains("HTTP 500"));
+}

@@ -1,4 +1,7 @@
 //! A test server on 127.0.0.1:0 with the behaviours stepwise must handle.
+//!
+//! The docs' examples run against it, and so can a reader's: `cargo run --example
+//! test-server` serves it on port 8080 (`examples/test-server.rs`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -21,6 +24,8 @@ struct Polls {
 #[derive(Clone, Default)]
 struct AppState {
     polls: Arc<Mutex<Polls>>,
+    /// access token -> (client_id, scope), issued by `/oauth/token`
+    tokens: Arc<Mutex<HashMap<String, (String, String)>>>,
 }
 
 /// A running test server.
@@ -30,6 +35,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_on(0).await
+    }
+
+    /// Starts on this port of 127.0.0.1 (0: any free port).
+    pub async fn start_on(port: u16) -> TestServer {
         let state = AppState::default();
         let app = Router::new()
             .route("/json", get(json_doc))
@@ -52,8 +62,12 @@ impl TestServer {
             .route("/big-json", get(big_json))
             .route("/always-pending", post(always_pending))
             .route("/issue-secret", get(issue_secret))
+            .route("/oauth/token", post(oauth_token))
+            .route("/api/me", get(api_me))
             .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -328,5 +342,105 @@ async fn retry_after(State(state): State<AppState>, Path(key): Path<String>) -> 
     } else {
         axum::Json(json!({"status": "done", "waited_ms": first.elapsed().as_millis() as u64}))
             .into_response()
+    }
+}
+
+/// The one client `/oauth/token` knows.
+const OAUTH_CLIENT: (&str, &str) = ("my-client", "s3cret");
+
+fn oauth_error(status: StatusCode, error: &str, description: &str, challenge: &str) -> Response {
+    (
+        status,
+        [
+            ("cache-control", "no-store"),
+            ("www-authenticate", challenge),
+        ],
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+/// An OAuth 2.0 token endpoint for the client credentials grant (RFC 6749 section 4.4).
+/// The client (`my-client` / `s3cret`) authenticates with HTTP Basic or with `client_id` and
+/// `client_secret` in the form; a bad client gets 401 `invalid_client`.
+async fn oauth_token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    use base64::Engine as _;
+    let form = url_pairs(&String::from_utf8_lossy(&body));
+    let field = |name: &str| form.get(name).and_then(Value::as_str).map(str::to_owned);
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())));
+    let client = basic.or_else(|| Some((field("client_id")?, field("client_secret")?)));
+    let challenge = r#"Basic realm="test""#;
+    match client {
+        Some((id, secret)) if (id.as_str(), secret.as_str()) == OAUTH_CLIENT => {}
+        _ => {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+                challenge,
+            )
+        }
+    }
+    if field("grant_type").as_deref() != Some("client_credentials") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only client_credentials is supported",
+            challenge,
+        );
+    }
+    let scope = field("scope").unwrap_or_else(|| "read".to_owned());
+    let token = format!("cc-{}", uuid::Uuid::new_v4().simple());
+    state
+        .tokens
+        .lock()
+        .unwrap()
+        .insert(token.clone(), (OAUTH_CLIENT.0.to_owned(), scope.clone()));
+    (
+        [("cache-control", "no-store")],
+        axum::Json(json!({
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "scope": scope
+        })),
+    )
+        .into_response()
+}
+
+/// A resource that needs a bearer token from `/oauth/token` (RFC 6750): 401 without one
+/// (no error code), 401 `invalid_token` with an unknown one.
+async fn api_me(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", r#"Bearer realm="test""#)],
+            axum::Json(
+                json!({"error": "unauthorized", "error_description": "a bearer token is required"}),
+            ),
+        )
+            .into_response();
+    };
+    let found = state.tokens.lock().unwrap().get(token).cloned();
+    match found {
+        Some((client_id, scope)) => {
+            axum::Json(json!({"client_id": client_id, "scope": scope})).into_response()
+        }
+        None => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is unknown or expired",
+            r#"Bearer realm="test", error="invalid_token""#,
+        ),
     }
 }
