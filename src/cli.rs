@@ -45,6 +45,8 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `stepwise man > stepwise.1 && man ./stepwise.1`
     Man,
+    /// Print the JSON Schema of scenario files, for editors (also in docs/scenario.schema.json)
+    Schema,
 }
 
 /// Export formats.
@@ -239,6 +241,19 @@ pub fn main() -> i32 {
                 &mut std::io::stdout(),
             );
             exit_code::SUCCESS
+        }
+        Command::Schema => {
+            use std::io::Write as _;
+            let text = crate::model::schema::scenario_schema_text();
+            match std::io::stdout().write_all(text.as_bytes()) {
+                Ok(()) => exit_code::SUCCESS,
+                // `stepwise schema | head` is not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the schema: {e}");
+                    exit_code::NETWORK_OR_IO
+                }
+            }
         }
         Command::Man => {
             use clap::CommandFactory;

@@ -56,6 +56,8 @@ pub struct Hop {
     pub status: u16,
     pub url: String,
     pub location: String,
+    /// The cookies this redirect set (name, value), in the order of its `Set-Cookie` headers.
+    pub set_cookies: Vec<(String, String)>,
 }
 
 /// What a request sent on the wire (for `-v` and reports).
@@ -94,16 +96,19 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Cookies set by this response's `Set-Cookie` headers (name, value).
+    /// Cookies set by this exchange (name, value), in the order they were set: those of each
+    /// redirect followed, then those of this response's `Set-Cookie` headers. A cookie scoped
+    /// to a path that the final URL is not under is still here (the jar keeps it for its path).
     pub fn set_cookies(&self) -> Vec<(String, String)> {
-        self.headers
+        let own = self
+            .headers
             .iter()
             .filter(|(n, _)| n == "set-cookie")
-            .filter_map(|(_, v)| {
-                let pair = v.split(';').next()?;
-                let (name, value) = pair.split_once('=')?;
-                Some((name.trim().to_owned(), value.trim().to_owned()))
-            })
+            .filter_map(|(_, v)| set_cookie_pair(v));
+        self.redirects
+            .iter()
+            .flat_map(|hop| hop.set_cookies.iter().cloned())
+            .chain(own)
             .collect()
     }
 
@@ -121,6 +126,13 @@ impl Response {
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.body)
     }
+}
+
+/// The name and value of a `Set-Cookie` header, without its attributes.
+fn set_cookie_pair(header: &str) -> Option<(String, String)> {
+    let pair = header.split(';').next()?;
+    let (name, value) = pair.split_once('=')?;
+    Some((name.trim().to_owned(), value.trim().to_owned()))
 }
 
 /// Why a request produced no response.
@@ -202,22 +214,30 @@ impl HttpClient {
                 .await?;
             let status = response.status().as_u16();
             let is_redirect = matches!(status, 301 | 302 | 303 | 307 | 308);
+            // Browsers read a `Location` that is not ASCII as UTF-8 (and `join` percent-encodes
+            // it); skipping it would silently hand back the redirect instead of following it.
             let location = response
                 .headers()
                 .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             if request.follow_redirects && is_redirect {
                 if let Some(location) = location {
                     let next = url.join(&location).map_err(|e| {
                         HttpError::Transport(format!("bad Location header `{location}`: {e}"))
                     })?;
+                    let set_cookies = response
+                        .headers()
+                        .get_all(reqwest::header::SET_COOKIE)
+                        .iter()
+                        .filter_map(|v| set_cookie_pair(&String::from_utf8_lossy(v.as_bytes())))
+                        .collect();
                     // Drain the body so the connection can be reused.
                     let _ = read_body(response, request.max_body_size).await;
                     redirects.push(Hop {
                         status,
                         url: url.to_string(),
                         location: location.clone(),
+                        set_cookies,
                     });
                     if redirects.len() as u32 > request.max_redirects {
                         return Err(HttpError::TooManyRedirects {
@@ -235,10 +255,16 @@ impl HttpClient {
                                 && !n.eq_ignore_ascii_case("content-length")
                         });
                     }
+                    // Credentials the scenario set itself stay with the host they were meant for
+                    // (as reqwest and curl do); the jar picks the cookies of the next host.
                     if next.host_str() != url.host_str()
                         || next.port_or_known_default() != url.port_or_known_default()
                     {
-                        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+                        headers.retain(|(n, _)| {
+                            !["authorization", "proxy-authorization", "cookie"]
+                                .iter()
+                                .any(|c| n.eq_ignore_ascii_case(c))
+                        });
                     }
                     url = next;
                     continue;

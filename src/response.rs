@@ -41,11 +41,13 @@ impl ResponseView {
             .map_err(String::as_str)
     }
 
-    /// Cookies seen by this response: set by it, then those of the jar.
+    /// A cookie seen by this response: the last one set by it (or by a redirect it followed),
+    /// else the one the jar holds for its URL.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.response
             .set_cookies()
             .into_iter()
+            .rev()
             .chain(self.response.jar_cookies.iter().cloned())
             .find(|(n, _)| n == name)
             .map(|(_, v)| v)

@@ -37,6 +37,9 @@ pub struct ScenarioResult {
     pub steps: Vec<StepResult>,
     /// An error that stopped the scenario outside any step (e.g. in `vars`).
     pub error: Option<Diagnostic>,
+    /// Why the scenario did not run (outcome `Skipped`), e.g. a variable it `requires` is
+    /// not given.
+    pub skip_reason: Option<String>,
     pub duration: Duration,
 }
 

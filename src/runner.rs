@@ -35,6 +35,8 @@ pub trait Observer: Send + Sync {
     fn scenario_started(&self, _name: &str, _path: &Path) {}
     /// A step finished; `depth` is 0 for top-level steps, 1 inside an include, ...
     fn step_finished(&self, _depth: usize, _step: &StepResult) {}
+    /// A scenario did not run, and why (e.g. a variable it `requires` is missing).
+    fn scenario_skipped(&self, _name: &str, _reason: &str) {}
     /// An `include` step starts running the file at `path`; its steps follow at `depth + 1`.
     fn include_started(&self, _depth: usize, _name: &str, _path: &Path) {}
     /// An attempt of a polled step was classified; `next` is the wait before the next one.
@@ -145,6 +147,7 @@ impl Runner {
         {
             Ok(rt) => rt.block_on(self.run_file(path, &Silent)),
             Err(e) => ScenarioResult {
+                skip_reason: None,
                 name: path.display().to_string(),
                 path: path.to_owned(),
                 outcome: Outcome::NetworkError,
@@ -172,6 +175,7 @@ impl Runner {
                         .fold(d, |d, r| d.note(format!("also:\n{r}")))
                 });
                 ScenarioResult {
+                    skip_reason: None,
                     name: path
                         .file_stem()
                         .map(|s| s.to_string_lossy().into_owned())
@@ -201,6 +205,7 @@ impl Runner {
             Ok(c) => Arc::new(c),
             Err(e) => {
                 return ScenarioResult {
+                    skip_reason: None,
                     name: loaded.name(),
                     path: loaded.file.path.clone(),
                     outcome: Outcome::NetworkError,
@@ -232,6 +237,7 @@ impl Runner {
             let started = Instant::now();
             let scenario = &loaded.scenario;
             let mut result = ScenarioResult {
+                skip_reason: None,
                 name: loaded.name(),
                 path: loaded.file.path.clone(),
                 outcome: Outcome::Passed,
@@ -253,6 +259,27 @@ impl Runner {
                 stack,
                 depth,
             };
+            let missing: Vec<&str> = scenario
+                .requires
+                .iter()
+                .map(|r| r.value.as_str())
+                .filter(|name| !overrides.iter().any(|(n, _)| n == name))
+                .collect();
+            if !missing.is_empty() {
+                let reason = format!(
+                    "needs {} from outside (--var, --env, STEPWISE_VAR_*)",
+                    missing
+                        .iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                observer.scenario_skipped(&result.name, &reason);
+                result.outcome = Outcome::Skipped;
+                result.skip_reason = Some(reason);
+                result.duration = started.elapsed();
+                return (result, run.captured);
+            }
             if let Err(d) = self.init(&mut run, &overrides) {
                 result.outcome = Outcome::Invalid;
                 result.error = Some(d);

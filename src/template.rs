@@ -372,7 +372,10 @@ fn postman_spelling(template: &str) -> Result<(), TemplateError> {
     Ok(())
 }
 
-/// The stepwise spelling of a Postman dynamic variable.
+/// The stepwise spelling of a Postman dynamic variable (`$timestamp` without the `$`): an
+/// expression to put inside `{{ }}`. Used for the hint on Postman spellings and by
+/// `stepwise import postman`. Postman's fake-data variables (`$randomCity`, ...) have no
+/// equivalent.
 pub fn postman_dynamic(name: &str) -> Option<&'static str> {
     Some(match name {
         "timestamp" => "timestamp()",
@@ -381,6 +384,9 @@ pub fn postman_dynamic(name: &str) -> Option<&'static str> {
         "randomInt" => "random_int(0, 1000)",
         "randomAlphaNumeric" => "random_string(1)",
         "randomPassword" => "random_string(16)",
+        "randomBoolean" => "random_int(0, 1) == 1",
+        "randomUserName" => "random_string(10) | lower",
+        "randomEmail" | "randomExampleEmail" => "(random_string(10) | lower) ~ '@example.com'",
         _ => return None,
     })
 }

@@ -53,6 +53,8 @@ impl Validator {
         let file = &loaded.file;
         let s: &Scenario = &loaded.scenario;
         let cx = Ctx { file, step: None };
+        // Variables a scenario `requires` come from outside, by definition.
+        defined.extend(s.requires.iter().map(|r| r.value.clone()));
         for (name, value) in &s.vars {
             // A var may be overridden from outside; its own template still has to make sense.
             self.value(&cx, value, defined);

@@ -1,50 +1,85 @@
 //! Captures: values taken from a response into variables.
 
+use super::schema::{self, TemplateText};
 use super::value::shorthand;
 use super::{Template, Value, ValueKind};
 use crate::yaml::Spanned;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// Where a captured value comes from, piped through an optional `regex`.
-/// A plain string is shorthand for `jsonpath`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Where a captured value comes from, piped through an optional `regex`. A mapping names
+/// exactly one source (`jsonpath`, `header`, `cookie`, `status`, `body`, `url`, `location` or
+/// `css`); a plain string is shorthand for `jsonpath`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(remote = "Self", deny_unknown_fields)]
+// The loader's rule, for editors: exactly one source.
+#[schemars(extend("oneOf" = [
+    {"required": ["jsonpath"]},
+    {"required": ["header"]},
+    {"required": ["cookie"]},
+    {"required": ["css"]},
+    {"required": ["status"], "properties": {"status": {"const": true}}},
+    {"required": ["body"], "properties": {"body": {"const": true}}},
+    {"required": ["url"], "properties": {"url": {"const": true}}},
+    {"required": ["location"], "properties": {"location": {"const": true}}}
+]))]
+#[schemars(rename = "Capture", transform = schema::capture_shorthand)]
 pub struct Capture {
-    /// A JSONPath (RFC 9535) into the JSON body; one match gives the value, several a list.
+    /// A JSONPath (RFC 9535) into the JSON body; one match gives the value (with its JSON
+    /// type), several a list. A template.
     #[serde(default)]
+    #[schemars(
+        with = "Option<TemplateText>",
+        example = "$.access_token",
+        example = "$.tags[*]"
+    )]
     pub jsonpath: Option<Template>,
-    /// A response header (case-insensitive).
+    /// A response header (case-insensitive): its first value. A template.
     #[serde(default)]
+    #[schemars(with = "Option<TemplateText>", example = "X-Request-ID")]
     pub header: Option<Template>,
-    /// A cookie set by the response, or held by the cookie jar for the request URL.
+    /// A cookie set by the response, or held by the cookie jar for the request URL. A template.
     #[serde(default)]
+    #[schemars(with = "Option<TemplateText>", example = &"ST")]
     pub cookie: Option<Template>,
-    /// The status code.
+    /// `true`: the status code, a number.
     #[serde(default)]
+    #[schemars(example = true)]
     pub status: Option<bool>,
-    /// The whole body as text.
+    /// `true`: the whole body as text.
     #[serde(default)]
+    #[schemars(example = true)]
     pub body: Option<bool>,
-    /// The final URL (after any redirects followed).
+    /// `true`: the final URL (after any redirects followed).
     #[serde(default)]
+    #[schemars(example = true)]
     pub url: Option<bool>,
-    /// The `Location` header, resolved against the request URL.
+    /// `true`: the `Location` header, resolved against the request URL.
     #[serde(default)]
+    #[schemars(example = true)]
     pub location: Option<bool>,
-    /// A CSS selector into an HTML body (first match).
+    /// A CSS selector into an HTML body: the first element it matches (its trimmed text, or
+    /// the `attribute`). A template.
     #[serde(default)]
+    #[schemars(with = "Option<TemplateText>", example = "input[name=xsrf]")]
     pub css: Option<Template>,
-    /// With `css`: the attribute to read (default: the element's text).
+    /// With `css`: the attribute to read (default: the element's text). A template.
     #[serde(default)]
+    #[schemars(with = "Option<TemplateText>", example = &"value")]
     pub attribute: Option<Template>,
-    /// A regular expression applied to the value; the first group (or the whole match).
+    /// A regular expression (Rust `regex` syntax) applied to the value as text: the first
+    /// group, or the whole match when it has none. Not templated.
     #[serde(default)]
+    #[schemars(example = "flowId=([^&]+)")]
     pub regex: Option<Spanned<String>>,
-    /// The value used when the source has nothing.
+    /// The value used when the source finds nothing or the regex does not match; without
+    /// it, the capture fails the step. A single `{{ expr }}` keeps its type.
     #[serde(default)]
+    #[schemars(example = 5, example = "n/a")]
     pub default: Option<Value>,
-    /// Mask the value everywhere it would be printed.
+    /// Mask the captured value in every output.
     #[serde(default)]
+    #[schemars(example = true)]
     pub secret: bool,
 }
 

@@ -1,32 +1,51 @@
 //! Expectations: assertions on a response.
 
+use super::schema::{self, DurationText, ExpressionText};
 use super::value::shorthand;
 use super::{Template, Value, ValueKind};
 use crate::yaml::Spanned;
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
-/// Assertions on a response. Every failing one is reported.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Assertions on a response. Every one is checked, and every failing one is reported.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// A status (`200`), a class (`2xx`), or a list of them.
+    /// The accepted status: a code (`200`), a class (`2xx`), or a list of them (any may
+    /// match). Without it any status passes, 500 included.
     #[serde(default)]
+    #[schemars(example = 200, example = &"2xx", example = serde_json::json!([200, 201]))]
     pub status: Option<StatusExpect>,
-    /// Header name (case-insensitive) to predicate.
+    /// Header name (case-insensitive; its first value) → predicate.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({
+        "content-type": {"contains": "json"},
+        "x-request-id": {"matches": "^req-\\d+$"}
+    }))]
     pub headers: IndexMap<Spanned<String>, Predicate>,
-    /// JSONPath to predicate.
+    /// JSONPath (RFC 9535) → predicate. No match is "absent"; several matches are a list.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({
+        "$.token_type": "Bearer",
+        "$.expires_in": {"type": "integer", "gt": 0}
+    }))]
     pub jsonpath: IndexMap<Spanned<String>, Predicate>,
-    /// A predicate on the body text.
+    /// A predicate on the body as text; `equals` with a mapping or a list compares the
+    /// parsed JSON body.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({"contains": "widget"}))]
     pub body: Option<Predicate>,
-    /// The response must arrive within this time.
+    /// The response must arrive within this duration (redirects included).
     #[serde(default)]
+    #[schemars(with = "Option<DurationText>", example = &"500ms", example = 2)]
     pub duration: Option<Template>,
-    /// Boolean expressions over `response` and the variables.
+    /// Boolean expressions over `response` and the variables; each must be true.
     #[serde(default)]
+    #[schemars(
+        with = "Vec<ExpressionText>",
+        example = serde_json::json!(["response.status == 200", "response.json.count == count"])
+    )]
     pub that: Vec<Template>,
 }
 
@@ -35,6 +54,38 @@ pub struct Expect {
 pub struct StatusExpect {
     pub span: crate::yaml::Span,
     pub patterns: Vec<StatusPattern>,
+}
+
+/// What [`status_pattern`] accepts: a code, or a class (`2xx`, any case) or code as text.
+fn status_pattern_schemas() -> [serde_json::Value; 2] {
+    [
+        serde_json::json!({"type": "integer", "minimum": 100, "maximum": 599}),
+        serde_json::json!({"type": "string", "pattern": "^[1-5]([0-9][0-9]|[xX][xX])$"}),
+    ]
+}
+
+/// Hand-written like its `Deserialize`: one pattern, or a non-empty list of them.
+impl JsonSchema for StatusExpect {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StatusExpect".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::StatusExpect").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let [code, text] = status_pattern_schemas();
+        schemars::json_schema!({
+            "description": "A status code (100-599), a class of codes (`2xx`, `4XX`), or a \
+                non-empty list of them (any may match).",
+            "anyOf": [
+                code.clone(),
+                text.clone(),
+                {"type": "array", "minItems": 1, "items": {"anyOf": [code, text]}}
+            ]
+        })
+    }
 }
 
 /// One accepted status or class of statuses.
@@ -103,8 +154,8 @@ impl<'de> Deserialize<'de> for StatusExpect {
     }
 }
 
-/// JSON types for the `type` operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// A JSON type, for the `type` operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JsonType {
     String,
@@ -131,42 +182,76 @@ impl JsonType {
 }
 
 /// Conditions on one value. A plain value is shorthand for `equals`; a mapping may combine
-/// several operators, all of which must hold.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// several operators, all of which must hold. Expected values are templates (a single
+/// `{{ expr }}` keeps its type) and may use `response` and the step's captures.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(remote = "Self", deny_unknown_fields)]
+// The loader's rule, for editors: at least one operator.
+#[schemars(extend("minProperties" = 1))]
+#[schemars(rename = "Predicate", transform = schema::predicate_shorthand)]
 pub struct Predicate {
+    /// The value equals this. Numbers compare by value (`1` equals `1.0`); a string never
+    /// equals a number.
     #[serde(default)]
+    #[schemars(example = &"Bearer", example = 3)]
     pub equals: Option<Value>,
+    /// The value does not equal this (an absent value equals nothing).
     #[serde(default)]
+    #[schemars(example = &"error")]
     pub not_equals: Option<Value>,
     /// A substring of a string, an element of a list, or a key of an object.
     #[serde(default)]
+    #[schemars(example = &"json")]
     pub contains: Option<Value>,
-    /// A regular expression the (string) value matches.
+    /// A regular expression (Rust `regex` syntax) the value matches, searched anywhere
+    /// (anchor with `^...$`); non-strings are matched as JSON text. A template.
     #[serde(default)]
+    #[schemars(example = &"^req-\\d+$")]
     pub matches: Option<Spanned<String>>,
+    /// `true`: the value is present; `false`: it is absent.
     #[serde(default)]
+    #[schemars(example = true)]
     pub exists: Option<Spanned<bool>>,
+    /// `true`: the value is absent; `false`: it is present.
     #[serde(default)]
+    #[schemars(example = true)]
     pub absent: Option<Spanned<bool>>,
+    /// The value's JSON type. Quote `"null"`: a bare `null` is YAML's null.
     #[serde(default, rename = "type")]
+    #[schemars(example = &"integer")]
     pub type_: Option<Spanned<JsonType>>,
+    /// `true`: the value is a UUID in the 36-character hyphenated form; `false`: it is not.
     #[serde(default)]
+    #[schemars(example = true)]
     pub is_uuid: Option<Spanned<bool>>,
+    /// `true`: the value is an RFC 3339 date-time with an offset
+    /// (`2024-01-02T03:04:05.678Z`); `false`: it is not.
     #[serde(default)]
+    #[schemars(example = true)]
     pub is_iso_datetime: Option<Spanned<bool>>,
+    /// The value is a number less than this (strings holding numbers count).
     #[serde(default)]
+    #[schemars(example = 400)]
     pub lt: Option<Value>,
+    /// The value is a number less than or equal to this.
     #[serde(default)]
+    #[schemars(example = 6)]
     pub le: Option<Value>,
+    /// The value is a number greater than this.
     #[serde(default)]
+    #[schemars(example = 0)]
     pub gt: Option<Value>,
+    /// The value is a number greater than or equal to this.
     #[serde(default)]
+    #[schemars(example = 1)]
     pub ge: Option<Value>,
-    /// The length of a string, list or object.
+    /// The length: characters of a string, items of a list, or keys of an object.
     #[serde(default)]
+    #[schemars(example = 16)]
     pub length: Option<Value>,
+    /// The value equals one of these.
     #[serde(default)]
+    #[schemars(example = serde_json::json!(["authorization_pending", "slow_down"]))]
     pub one_of: Option<Value>,
 }
 

@@ -5,6 +5,7 @@ mod capture;
 mod expect;
 mod request;
 mod scenario;
+pub mod schema;
 mod snapshot;
 pub(crate) mod value;
 

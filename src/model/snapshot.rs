@@ -1,34 +1,43 @@
 //! Snapshots: a step's response stored in insta's `.snap` format and compared on later runs.
 //! This is the setting as written in the scenario; [`crate::snapshot`] owns the files.
 
+use super::schema;
 use super::value::shorthand;
 use super::{Value, ValueKind};
 use crate::yaml::Spanned;
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `snapshot:` on a step. `true` takes every default; a mapping sets some of them; `false`
 /// takes no snapshot (as if the key were absent).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(remote = "Self", deny_unknown_fields)]
+#[schemars(rename = "Snapshot", transform = schema::snapshot_shorthand)]
 pub struct Snapshot {
     /// The snapshot's name, part of its file name (`<scenario>__<name>.snap`). Default: the
-    /// step's name in lower case with `-` between words. Unique within a scenario.
+    /// step's name in lower case with `-` between words. Letters, digits, `-`, `_` and `.`;
+    /// unique within a scenario.
     #[serde(default)]
+    #[schemars(example = &"application-create")]
     pub name: Option<Spanned<String>>,
     /// Response headers to include (case-insensitive); none by default.
     #[serde(default)]
+    #[schemars(example = serde_json::json!(["location", "content-type"]))]
     pub headers: Vec<Spanned<String>>,
     /// JSONPath (RFC 9535) to the placeholder text that replaces every value it selects,
-    /// e.g. `"$.name": "[app-name]"`.
+    /// e.g. `"$.name": "[app-name]"`. Not templated.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({"$.name": "[app-name]"}))]
     pub redact: IndexMap<Spanned<String>, Spanned<String>>,
     /// Replace volatile values (UUIDs, timestamps, JWTs, tokens, device and user codes, the
     /// port of loopback URLs) with placeholders (default: yes).
     #[serde(default = "yes")]
+    #[schemars(example = false)]
     pub volatile: bool,
     /// Include the body (default: yes); without it only the status and headers are stored.
     #[serde(default = "yes")]
+    #[schemars(example = false)]
     pub body: bool,
     /// `false` when written `snapshot: false`.
     #[serde(skip_deserializing, default = "yes")]

@@ -126,6 +126,26 @@ impl Serialize for Value {
     }
 }
 
+/// Any YAML value is a `Value`, so its schema accepts anything; the key that holds it says
+/// what it means.
+impl schemars::JsonSchema for Value {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Value").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::Schema::default()
+    }
+}
+
 /// Accepts either a mapping (deserialized as `M`) or a shorthand scalar/list (converted by
 /// `from_short`, which receives the value with its span). Used for keys like
 /// `capture: {token: $.access_token}`.

@@ -82,6 +82,8 @@ struct Scenario<'a> {
     duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<Error<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skip_reason: Option<&'a str>,
     steps: Vec<Step<'a>>,
 }
 
@@ -183,6 +185,7 @@ fn scenario(s: &ScenarioResult) -> Scenario<'_> {
         outcome: outcome_name(s.outcome),
         duration_ms: millis(s.duration),
         error: s.error.as_ref().map(error),
+        skip_reason: s.skip_reason.as_deref(),
         steps: s.steps.iter().map(step).collect(),
     }
 }
@@ -263,6 +266,7 @@ mod tests {
         skipped.outcome = Outcome::Skipped;
         let run = RunResult {
             scenarios: vec![ScenarioResult {
+                skip_reason: None,
                 name: "one".into(),
                 path: PathBuf::from("one.yaml"),
                 outcome: Outcome::Passed,

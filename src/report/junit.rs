@@ -62,7 +62,12 @@ fn testcase(out: &mut String, s: &ScenarioResult) {
     let element = match s.outcome {
         Outcome::Passed => None,
         Outcome::Skipped => {
-            out.push_str("      <skipped/>\n");
+            match &s.skip_reason {
+                Some(reason) => {
+                    let _ = writeln!(out, "      <skipped message=\"{}\"/>", attr(reason));
+                }
+                None => out.push_str("      <skipped/>\n"),
+            }
             None
         }
         Outcome::Failed => Some("failure"),
@@ -227,6 +232,7 @@ mod tests {
 
     fn scenario(name: &str, outcome: Outcome, steps: Vec<StepResult>) -> ScenarioResult {
         ScenarioResult {
+            skip_reason: None,
             name: name.into(),
             path: PathBuf::from(format!("{name}.yaml")),
             outcome,

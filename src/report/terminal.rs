@@ -82,6 +82,15 @@ impl Observer for TerminalReporter {
         self.write(&line);
     }
 
+    fn scenario_skipped(&self, _name: &str, reason: &str) {
+        let line = format!(
+            "  {} {}\n",
+            mark(self.style.color, Outcome::Skipped),
+            self.paint("2", &format!("skipped: {reason}"))
+        );
+        self.write(&line);
+    }
+
     fn include_started(&self, depth: usize, name: &str, path: &Path) {
         let line = format!(
             "{}{} {name} {}\n",
@@ -356,14 +365,24 @@ pub fn render_summary(run: &RunResult, color: bool) -> String {
     for s in &run.scenarios {
         count(s, &mut passed, &mut failed_steps, &mut skipped);
     }
-    let ok = run.scenarios.len() - failed.len();
+    let skipped_scenarios = run
+        .scenarios
+        .iter()
+        .filter(|s| s.outcome == Outcome::Skipped)
+        .count();
+    let ok = run.scenarios.len() - failed.len() - skipped_scenarios;
+    let skipped_text = if skipped_scenarios > 0 {
+        format!(", {skipped_scenarios} skipped")
+    } else {
+        String::new()
+    };
     let verdict = if failed.is_empty() {
         paint(color, "1;32", "PASSED")
     } else {
         paint(color, "1;31", "FAILED")
     };
     out.push_str(&format!(
-        "\n{verdict}  scenarios: {ok} passed, {} failed; steps: {passed} passed, {failed_steps} failed, {skipped} skipped ({})\n",
+        "\n{verdict}  scenarios: {ok} passed, {} failed{skipped_text}; steps: {passed} passed, {failed_steps} failed, {skipped} skipped ({})\n",
         failed.len(),
         fmt_duration(run.duration)
     ));

@@ -31,14 +31,14 @@ const EXAMPLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a block claims to be.
 #[derive(Debug, Clone, PartialEq)]
-enum Kind {
+pub(crate) enum Kind {
     Scenario(Expectation),
     File(String),
     Fragment(Option<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Expectation {
+pub(crate) enum Expectation {
     Pass,
     Fail,
     Invalid,
@@ -46,24 +46,24 @@ enum Expectation {
 
 /// One ```yaml block of a Markdown page.
 #[derive(Debug, Clone)]
-struct Block {
+pub(crate) struct Block {
     /// The page, relative to the crate root (for messages).
-    page: String,
+    pub(crate) page: String,
     /// The line of the opening fence (1-based).
-    line: usize,
-    text: String,
-    kind: Kind,
+    pub(crate) line: usize,
+    pub(crate) text: String,
+    pub(crate) kind: Kind,
 }
 
 impl Block {
-    fn place(&self) -> String {
+    pub(crate) fn place(&self) -> String {
         format!("{}:{}", self.page, self.line)
     }
 }
 
 /// The ```yaml blocks of a Markdown text. Fences may be indented (inside a list); the
 /// indentation of the opening fence is removed from every line of the block.
-fn yaml_blocks(page: &str, markdown: &str) -> Result<Vec<Block>, String> {
+pub(crate) fn yaml_blocks(page: &str, markdown: &str) -> Result<Vec<Block>, String> {
     let mut blocks = Vec::new();
     let mut open: Option<(usize, usize, String)> = None;
     for (i, line) in markdown.lines().enumerate() {
@@ -128,7 +128,7 @@ fn classify(text: &str) -> Result<Kind, String> {
 }
 
 /// The Markdown pages whose examples are checked.
-fn pages() -> Vec<PathBuf> {
+pub(crate) fn pages() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut pages = vec![root.join("README.md")];
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
@@ -141,7 +141,7 @@ fn pages() -> Vec<PathBuf> {
     pages
 }
 
-fn relative(path: &Path) -> String {
+pub(crate) fn relative(path: &Path) -> String {
     path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
         .unwrap_or(path)
         .display()
@@ -202,7 +202,7 @@ fn check_fragment(block: &Block, kind: Option<&str>) -> Result<(), String> {
 
 /// Writes a `# file:` block without its marker line; checks it is YAML (and a valid scenario
 /// when it has steps).
-fn write_file(dir: &Path, block: &Block, rel: &str) -> Result<(), String> {
+pub(crate) fn write_file(dir: &Path, block: &Block, rel: &str) -> Result<(), String> {
     let path = dir.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;

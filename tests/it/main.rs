@@ -3,6 +3,7 @@
 
 mod support;
 
+mod browser;
 mod cli;
 mod docs;
 mod export;
@@ -13,6 +14,7 @@ mod run;
 mod sandbox_cli;
 mod sandbox_pingone;
 mod scenarios;
+mod schema;
 mod snapshots;
 mod suite;
 mod validate;

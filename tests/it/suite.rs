@@ -227,3 +227,51 @@ steps:
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scenario_that_requires_a_missing_variable_is_skipped_not_failed() {
+    let server = crate::support::server::TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("needs.yaml");
+    std::fs::write(
+        &file,
+        "name: needs a base\nrequires: [base]\nsteps:\n  - name: read\n    request: {url: \"{{ base }}/json\"}\n    expect: {status: 200}\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("out.xml");
+    let out = stepwise(vec![
+        "run".into(),
+        file.display().to_string(),
+        "--junit".into(),
+        junit.display().to_string(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("↷ skipped: needs `base` from outside"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("scenarios: 0 passed, 0 failed, 1 skipped"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<skipped message=\"needs `base` from outside"),
+        "{xml}"
+    );
+
+    let out = stepwise(vec![
+        "run".into(),
+        file.display().to_string(),
+        "--var".into(),
+        format!("base={}", server.base()),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("scenarios: 1 passed, 0 failed;"),
+        "{stdout}"
+    );
+}

@@ -208,10 +208,10 @@ async fn a_folder_reports_every_file() {
         .lines()
         .filter(|l| l.starts_with("error "))
         .count();
-    assert_eq!(errors, 12, "{}", out.all());
+    assert_eq!(errors, 15, "{}", out.all());
     assert!(
         out.stderr
-            .ends_with("\n12 problem(s) found in 12 file(s)\n"),
+            .ends_with("\n15 problem(s) found in 15 file(s)\n"),
         "{}",
         out.all()
     );

@@ -3,7 +3,8 @@
 // own HTML pages: the user code form and its confirmation (hidden `xsrf` fields), the
 // development login and consent pages (devInteractions), path-scoped cookies and 303s.
 //
-// Usage: node server.mjs [PORT]   (or PORT=... node server.mjs; 0 or nothing: any free port)
+// Usage: node server.mjs [PORT] [--exit-with-stdin]
+//        (or PORT=... node server.mjs; 0 or nothing: any free port)
 //
 // It binds 127.0.0.1 only, keeps everything in memory (the default adapter), and prints one
 // line once it accepts connections:
@@ -11,7 +12,8 @@
 //   oidc-provider ready: issuer=http://127.0.0.1:PORT
 //
 // The issuer has the real port, so that a test can ask for port 0 and read the port back
-// without a race. It stops on SIGINT and SIGTERM.
+// without a race. It stops on SIGINT and SIGTERM, and with `--exit-with-stdin` also when its
+// standard input closes: a test harness that dies without stopping it leaves no server behind.
 
 import * as http from 'node:http';
 import Provider from 'oidc-provider';
@@ -51,8 +53,10 @@ function configuration() {
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
     },
-    // A refresh token whenever the client may use one and `offline_access` was granted. The
-    // device flow has neither `response_type` nor `prompt`, so oidc-provider keeps the scope.
+    // oidc-provider's own rule, written out because the scenarios depend on it: a refresh
+    // token when the client may use the grant and `offline_access` was granted. (The device
+    // flow sends neither `response_type` nor `prompt`, so the scope is not dropped; the
+    // consent page lists it and the consent grants it.)
     issueRefreshToken(_ctx, client, code) {
       return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
     },
@@ -67,8 +71,12 @@ function configuration() {
   };
 }
 
+const args = process.argv.slice(2);
+const exitWithStdin = args.includes('--exit-with-stdin');
+const positional = args.filter((a) => !a.startsWith('--'));
+
 function parsePort() {
-  const text = process.argv[2] ?? process.env.PORT ?? '0';
+  const text = positional[0] ?? process.env.PORT ?? '0';
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`invalid port ${JSON.stringify(text)}: give a number from 0 to 65535`);
@@ -92,10 +100,18 @@ server.listen(parsePort(), '127.0.0.1', () => {
   console.log(`oidc-provider ready: issuer=${issuer}`);
 });
 
+function stop() {
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    server.close();
-    server.closeAllConnections();
-    process.exit(0);
-  });
+  process.on(signal, stop);
+}
+
+if (exitWithStdin) {
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.resume();
 }

@@ -63,7 +63,14 @@ impl TestServer {
             .route("/always-pending", post(always_pending))
             .route("/issue-secret", get(issue_secret))
             .route("/oauth/token", post(oauth_token))
+            .route("/set-cookie", get(set_cookie))
             .route("/api/me", get(api_me))
+            .route("/redirect", get(redirect_to))
+            .route("/web/sign-in", get(web_sign_in_page).post(web_sign_in))
+            .route("/web/continue", get(web_continue))
+            .route("/web/flow/resume", get(web_resume))
+            .route("/web/done", get(web_done))
+            .route("/web/unicode", get(web_unicode))
             .with_state(state);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -443,4 +450,136 @@ async fn api_me(State(state): State<AppState>, headers: HeaderMap) -> Response {
             r#"Bearer realm="test", error="invalid_token""#,
         ),
     }
+}
+
+/// `?cookie=...` comes back as the response's `Set-Cookie` header, attributes and all
+/// (`pref=dark; Path=/private`).
+async fn set_cookie(Query(q): Query<HashMap<String, String>>) -> Response {
+    let cookie = q.get("cookie").cloned().unwrap_or_default();
+    match axum::http::HeaderValue::from_str(&cookie) {
+        Ok(value) => (
+            [(axum::http::header::SET_COOKIE, value)],
+            axum::Json(json!({"set": cookie})),
+        )
+            .into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+/// `?to=URL&status=N`: a redirect (default 302) to `to`, verbatim.
+async fn redirect_to(Query(q): Query<HashMap<String, String>>) -> Response {
+    let status = q
+        .get("status")
+        .and_then(|s| s.parse().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::FOUND);
+    let to = q.get("to").cloned().unwrap_or_else(|| "/".into());
+    (status, [("location", to)]).into_response()
+}
+
+// The browser side of a sign-in, as identity providers serve it: an HTML form with a hidden
+// CSRF token (written with HTML entities), a session cookie, a 303 to a path-relative
+// `Location`, then to an absolute one, and a cookie scoped to the path of the step that needs
+// it (`SameSite` and `HttpOnly` as well).
+
+/// The CSRF token once its HTML entities are decoded.
+pub const WEB_CSRF: &str = "c&s\"r<f'/é";
+/// The same token as written in the page's `value="..."`.
+const WEB_CSRF_HTML: &str = "c&amp;s&quot;r&lt;f&#39;&#x2F;&eacute;";
+
+fn host_of(headers: &HeaderMap) -> String {
+    headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned()
+}
+
+fn cookie_header(headers: &HeaderMap) -> String {
+    headers
+        .get("cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn web_page(host: &str, message: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><title>Sign in</title></head><body>
+<p class="message">{message}</p>
+<form id="f.sign-in" method="post" action="http://{host}/web/sign-in">
+  <input type="hidden" name="csrf" value="{WEB_CSRF_HTML}"/>
+  <input type="text" name="login"/>
+  <button type="submit">Sign in</button>
+</form></body></html>"#
+    )
+}
+
+/// `GET /web/sign-in`: the form, and a session cookie for the whole site.
+async fn web_sign_in_page(headers: HeaderMap) -> Response {
+    (
+        [(
+            "set-cookie",
+            "web_session=s-1; Path=/; SameSite=Lax; HttpOnly",
+        )],
+        axum::response::Html(web_page(&host_of(&headers), "Enter any login")),
+    )
+        .into_response()
+}
+
+/// `POST /web/sign-in`: needs the session cookie and the decoded token; then a 303 to a
+/// path-relative `Location`, and a cookie for `/web/flow` only.
+async fn web_sign_in(headers: HeaderMap, body: Bytes) -> Response {
+    let form = url_pairs(&String::from_utf8_lossy(&body));
+    let field = |name: &str| form.get(name).and_then(Value::as_str).unwrap_or("");
+    if !cookie_header(&headers).contains("web_session=s-1") {
+        return (StatusCode::BAD_REQUEST, "no session cookie").into_response();
+    }
+    if field("csrf") != WEB_CSRF {
+        let page = web_page(&host_of(&headers), "The token is wrong. Try again");
+        return axum::response::Html(page).into_response();
+    }
+    let login =
+        percent_encoding::utf8_percent_encode(field("login"), percent_encoding::NON_ALPHANUMERIC);
+    (
+        StatusCode::SEE_OTHER,
+        [
+            ("location", format!("continue?login={login}")),
+            (
+                "set-cookie",
+                "web_flow=f-1; Path=/web/flow; SameSite=Strict; HttpOnly".to_owned(),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+/// `GET /web/continue`: a 303 to an absolute `Location`.
+async fn web_continue(headers: HeaderMap) -> Response {
+    let to = format!("http://{}/web/flow/resume", host_of(&headers));
+    (StatusCode::SEE_OTHER, [("location", to)]).into_response()
+}
+
+/// `GET /web/flow/resume`: only with the cookie scoped to `/web/flow`.
+async fn web_resume(headers: HeaderMap) -> Response {
+    if !cookie_header(&headers).contains("web_flow=f-1") {
+        return (StatusCode::BAD_REQUEST, "no flow cookie").into_response();
+    }
+    (StatusCode::SEE_OTHER, [("location", "/web/done")]).into_response()
+}
+
+/// `GET /web/done`: the method and the cookies it was sent.
+async fn web_done(method: Method, headers: HeaderMap) -> impl IntoResponse {
+    axum::Json(json!({"method": method.as_str(), "cookie": cookie_header(&headers)}))
+}
+
+/// `GET /web/unicode`: a 303 whose `Location` is raw UTF-8, not ASCII.
+async fn web_unicode() -> Response {
+    let location = axum::http::HeaderValue::from_bytes("/echo?city=Zürich".as_bytes())
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("/echo"));
+    (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response()
 }
