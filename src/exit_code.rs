@@ -10,5 +10,5 @@ pub const INVALID: i32 = 2;
 pub const NETWORK_OR_IO: i32 = 3;
 /// No scenario file was found in the given paths.
 pub const NO_SCENARIO: i32 = 4;
-/// The run was interrupted (Ctrl-C).
+/// The run was interrupted (Ctrl-C or SIGTERM).
 pub const INTERRUPTED: i32 = 130;

@@ -2,7 +2,6 @@
 //! once, each with its own variables and cookie jar, with per-scenario output that never
 //! interleaves and results in a stable (input) order.
 
-use crate::diagnostic::Diagnostic;
 use crate::loader;
 use crate::report::terminal::{Style, TerminalReporter};
 use crate::result::{RunResult, ScenarioResult};
@@ -210,17 +209,26 @@ pub async fn run(
     outcome
 }
 
-/// Resolves on the first Ctrl-C (SIGINT); the listener is installed when this is called.
+/// Resolves on the first Ctrl-C (SIGINT) or SIGTERM (what CI systems send when they cancel a
+/// job); the listeners are installed when this is called, not when it is first polled.
 pub(crate) fn interrupt_listener() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        use tokio::signal::unix::{signal, SignalKind};
+        let int = signal(SignalKind::interrupt()).ok();
+        let term = signal(SignalKind::terminate()).ok();
         async move {
-            match signal {
-                Some(mut s) => {
-                    s.recv().await;
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-                None => std::future::pending::<()>().await,
+            };
+            tokio::select! {
+                _ = wait(int) => {}
+                _ = wait(term) => {}
             }
         }
     }
@@ -230,11 +238,6 @@ pub(crate) fn interrupt_listener() -> impl std::future::Future<Output = ()> {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-}
-
-/// The CLI's error for a bad `--shard`.
-pub fn shard_error(message: String) -> Diagnostic {
-    Diagnostic::new(message)
 }
 
 #[cfg(test)]

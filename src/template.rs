@@ -130,9 +130,29 @@ impl Templater {
             .env
             .compile_expression(expr)
             .map_err(|e| syntax_error(e, expr))?;
-        compiled
+        let value = compiled
             .eval(Ctx(vars))
-            .map_err(|e| self.explain(e, expr, vars))
+            .map_err(|e| self.explain(e, expr, vars))?;
+        // An expression that is only a name (or an attribute of one) evaluates to undefined
+        // instead of failing, even in strict mode: make it the error strict mode promises.
+        if value.is_undefined() {
+            if let Some(name) = self.missing_variables(expr, vars).first() {
+                return Err(TemplateError {
+                    message: format!("undefined variable `{name}`"),
+                    needle: Some(name.clone()),
+                    hint: Some(undefined_hint(name, vars)),
+                });
+            }
+            return Err(TemplateError {
+                message: format!("`{}` is undefined", expr.trim()),
+                needle: Some(expr.trim().to_owned()),
+                hint: Some(
+                    "a key or attribute is missing from the value; use `x is defined` or `x | default(...)` to allow it"
+                        .into(),
+                ),
+            });
+        }
+        Ok(value)
     }
 
     /// Evaluates an expression that must give `true` or `false`.
@@ -465,6 +485,24 @@ mod tests {
         assert_eq!(out, MjValue::from(5));
         let out = t.render_typed("n={{ n }}", &v).unwrap();
         assert_eq!(out, MjValue::from("n=5"));
+    }
+
+    #[test]
+    fn a_single_expression_over_an_undefined_name_is_an_error() {
+        let t = Templater::new();
+        let v = vars(&[(
+            "user",
+            MjValue::from_serialize(serde_json::json!({"name": "a"})),
+        )]);
+        let err = t.render_typed("{{ widgt }}", &v).unwrap_err();
+        assert_eq!(err.message, "undefined variable `widgt`");
+        let err = t.render_typed("{{ user.nmae }}", &v).unwrap_err();
+        assert_eq!(err.message, "`user.nmae` is undefined");
+        assert_eq!(
+            t.render_typed("{{ user.nmae | default('x') }}", &v)
+                .unwrap(),
+            MjValue::from("x")
+        );
     }
 
     #[test]

@@ -147,6 +147,15 @@ async fn filters_and_tags_select_scenarios() {
 
 #[test]
 fn ctrl_c_stops_a_long_poll_and_exits_130() {
+    signal_stops_a_long_poll("-INT");
+}
+
+#[test]
+fn sigterm_from_a_ci_runner_stops_the_run_the_same_way() {
+    signal_stops_a_long_poll("-TERM");
+}
+
+fn signal_stops_a_long_poll(signal: &str) {
     use std::io::Read;
     let server = std::thread::spawn(|| {
         // A server that always answers "pending", so the poll would go on for a minute.
@@ -210,7 +219,7 @@ steps:
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(800));
     std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     let started = std::time::Instant::now();
@@ -274,4 +283,39 @@ async fn a_scenario_that_requires_a_missing_variable_is_skipped_not_failed() {
         stdout.contains("scenarios: 1 passed, 0 failed;"),
         "{stdout}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_shard_is_a_passing_run_with_empty_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("only.yaml"),
+        "name: only\nsteps:\n  - name: s\n    request: {url: \"http://127.0.0.1:9/\"}\n",
+    )
+    .unwrap();
+    let mut empty = 0;
+    for k in 1..=4 {
+        let report = dir.path().join(format!("r{k}.json"));
+        let out = stepwise(vec![
+            "run".into(),
+            dir.path().join("only.yaml").display().to_string(),
+            "--shard".into(),
+            format!("{k}/4"),
+            "--report-json".into(),
+            report.display().to_string(),
+        ])
+        .await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if stdout.contains("no scenario falls in this shard") {
+            empty += 1;
+            assert_eq!(out.status.code(), Some(0), "{stdout}");
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+            assert_eq!(json["scenarios"].as_array().unwrap().len(), 0);
+        } else {
+            // The shard that has the file runs it (nothing listens on port 9: exit 3).
+            assert_eq!(out.status.code(), Some(3), "{stdout}");
+        }
+    }
+    assert_eq!(empty, 3);
 }
