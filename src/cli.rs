@@ -37,6 +37,9 @@ pub enum Command {
     /// Export scenarios to other tools' formats
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Import other tools' files as scenarios (a Postman collection)
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
     /// Print a shell completion script (e.g. `stepwise completions bash > /etc/bash_completion.d/stepwise`)
     Completions {
         /// The shell
@@ -232,6 +235,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => validate(args),
         Command::Sandbox(SandboxCommand::Pingone(args)) => runtime.block_on(serve_pingone(args)),
         Command::Export(ExportCommand::Curl(args)) => export_curl(args),
+        Command::Import(command) => import(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -604,4 +608,9 @@ fn export_curl(args: ExportCurlArgs) -> i32 {
         }
     }
     code
+}
+
+/// `stepwise import ...`: the importer writes the files, checks them and prints its summary.
+fn import(command: crate::import::ImportCommand) -> i32 {
+    crate::import::run(command)
 }

@@ -46,6 +46,7 @@ pub mod eval;
 pub mod exit_code;
 pub mod export;
 pub mod http;
+pub mod import;
 pub mod inputs;
 pub mod loader;
 pub mod mask;

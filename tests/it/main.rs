@@ -8,6 +8,7 @@ mod cli;
 mod docs;
 mod export;
 mod failures;
+mod import;
 mod reports;
 mod robustness;
 mod run;
