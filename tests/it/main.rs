@@ -6,6 +6,7 @@ mod support;
 mod browser;
 mod cli;
 mod docs;
+mod editor;
 mod export;
 mod failures;
 mod import;
