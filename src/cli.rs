@@ -230,7 +230,7 @@ pub fn main() -> i32 {
             return exit_code::NETWORK_OR_IO;
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Validate(args) => validate(args),
         Command::Sandbox(SandboxCommand::Pingone(args)) => runtime.block_on(serve_pingone(args)),
@@ -269,7 +269,12 @@ pub fn main() -> i32 {
                 }
             }
         }
-    }
+    };
+    // Everything is reported by now. Dropping the runtime would wait for its blocking threads,
+    // and one may still sit in the system resolver (a DNS lookup that outlived its request's
+    // timeout, or Ctrl-C) for as long as the resolver likes: the process must end now.
+    runtime.shutdown_background();
+    code
 }
 
 fn color_enabled(no_color: bool) -> bool {
@@ -403,7 +408,16 @@ async fn run_with(
     let mut ca_certs = Vec::new();
     for path in &args.cacert {
         match std::fs::read(path) {
-            Ok(pem) => ca_certs.push(pem),
+            Ok(pem) => {
+                if let Err(why) = crate::http::check_ca_pem(&pem) {
+                    eprintln!(
+                        "error: cannot use CA certificate `{}`: {why}",
+                        path.display()
+                    );
+                    return exit_code::INVALID;
+                }
+                ca_certs.push(pem)
+            }
             Err(e) => {
                 eprintln!(
                     "error: cannot read CA certificate `{}`: {e}",
@@ -570,6 +584,11 @@ fn validate(args: ValidateArgs) -> i32 {
     }
 }
 
+/// `stepwise import ...`: the importer writes the files, checks them and prints its summary.
+fn import(command: crate::import::ImportCommand) -> i32 {
+    crate::import::run(command)
+}
+
 fn export_curl(args: ExportCurlArgs) -> i32 {
     let color = color_enabled(false);
     let (overrides, secret_names) = match collect_vars(&args.vars) {
@@ -608,9 +627,4 @@ fn export_curl(args: ExportCurlArgs) -> i32 {
         }
     }
     code
-}
-
-/// `stepwise import ...`: the importer writes the files, checks them and prints its summary.
-fn import(command: crate::import::ImportCommand) -> i32 {
-    crate::import::run(command)
 }

@@ -5,13 +5,17 @@
 use crate::yaml::{Pos, Span};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A source file kept in memory so that errors can quote it.
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
+    /// Where each line starts (byte offsets), computed when a line is first asked for: a file
+    /// with many errors asks for many lines, and walking the text from the top for each one
+    /// is quadratic (hours for an 8 MiB file with an error on every step).
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -19,6 +23,7 @@ impl SourceFile {
         Arc::new(SourceFile {
             path: path.into(),
             text: text.into(),
+            line_starts: OnceLock::new(),
         })
     }
 
@@ -27,10 +32,15 @@ impl SourceFile {
         if n == 0 {
             return None;
         }
-        self.text
-            .split('\n')
-            .nth(n - 1)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let start = *starts.get(n - 1)?;
+        let end = starts.get(n).map_or(self.text.len(), |next| next - 1);
+        let line = self.text.get(start..end)?;
+        Some(line.strip_suffix('\r').unwrap_or(line))
     }
 
     /// Narrows `span` to the first occurrence of `needle` inside it on its first line, so that
@@ -68,6 +78,11 @@ impl SourceFile {
         }
     }
 }
+
+/// At most this many problems are reported for one file. Past a hundred, more help no one,
+/// and each costs time to find and print: a generated 8 MiB file can hold a hundred thousand
+/// (one per step), and rendering each quotes its line, which may be megabytes long.
+pub const MAX_PER_FILE: usize = 100;
 
 /// Where a diagnostic points.
 #[derive(Debug, Clone)]
@@ -177,14 +192,15 @@ impl Diagnostic {
                 self.position().unwrap_or_default()
             );
             if let Some(line) = loc.file.line(line_no) {
-                let shown = line.replace('\t', " ");
-                let len = shown.chars().count();
+                let line = line.replace('\t', " ");
+                let len = line.chars().count();
                 let start = loc.span.start.col.min(len);
                 let end = if loc.span.end.line == line_no {
                     loc.span.end.col.min(len)
                 } else {
                     len
                 };
+                let (shown, start, end) = window(&line, start, end);
                 let carets = end.saturating_sub(start).max(1);
                 let _ = writeln!(out, "{pad} {}", paint("1;34", "|"));
                 let _ = writeln!(
@@ -215,6 +231,38 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Source lines longer than this many characters are cut around the span for display: a
+/// minified one-line file of megabytes would otherwise be printed whole (and its carets too)
+/// for every error on it.
+const MAX_SHOWN_LINE: usize = 160;
+
+/// The part of `line` to show, and the span's columns within it: the whole line when it is
+/// short, else a window that starts a little before the span, with `…` where it was cut.
+fn window(line: &str, start: usize, end: usize) -> (String, usize, usize) {
+    let len = line.chars().count();
+    if len <= MAX_SHOWN_LINE {
+        return (line.to_owned(), start, end);
+    }
+    let from = start.saturating_sub(MAX_SHOWN_LINE / 4);
+    let to = (from + MAX_SHOWN_LINE).min(len);
+    let mut shown = String::new();
+    let mut shift = from;
+    if from > 0 {
+        shown.push('…');
+        shift -= 1;
+    }
+    shown.extend(line.chars().skip(from).take(to - from));
+    if to < len {
+        shown.push('…');
+    }
+    let visible_end = to - from + usize::from(from > 0);
+    (
+        shown,
+        start - shift,
+        end.min(to).saturating_sub(shift).min(visible_end),
+    )
 }
 
 impl std::fmt::Display for Diagnostic {
@@ -253,6 +301,47 @@ mod tests {
             text,
             "error: unknown key `nme`\n --> a.yaml:3:5\n  |\n3 |   - nme: y\n  |     ^^^ unknown key\n  = hint: did you mean `name`?\n"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_span() {
+        let line = format!("steps: [{}bad, {}]", "x, ".repeat(3000), "y, ".repeat(3000));
+        let col = line.find("bad").unwrap();
+        let file = SourceFile::new("a.yaml", format!("name: x\n{line}\n"));
+        let span = Span {
+            start: Pos { line: 2, col },
+            end: Pos {
+                line: 2,
+                col: col + 3,
+            },
+        };
+        let text = Diagnostic::new("bad").at(&file, span).render(false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[3].len() < 400, "{text}");
+        // The carets still sit under `bad`.
+        let shown: Vec<char> = lines[3].chars().collect();
+        let caret = lines[4].chars().position(|c| c == '^').unwrap();
+        assert_eq!(shown[caret..caret + 3].iter().collect::<String>(), "bad");
+        assert_eq!(lines[4].matches('^').count(), 3);
+        // A span running past the window is cut at its end.
+        let wide = Span {
+            start: Pos { line: 2, col: 10 },
+            end: Pos { line: 2, col: 9000 },
+        };
+        let text = Diagnostic::new("wide").at(&file, wide).render(false);
+        assert!(text.len() < 800, "{text}");
+    }
+
+    #[test]
+    fn lines_are_found_by_number() {
+        let file = SourceFile::new("a.yaml", "a\r\nb\n\nc");
+        assert_eq!(file.line(0), None);
+        assert_eq!(file.line(1), Some("a"));
+        assert_eq!(file.line(2), Some("b"));
+        assert_eq!(file.line(3), Some(""));
+        assert_eq!(file.line(4), Some("c"));
+        assert_eq!(file.line(5), None);
+        assert_eq!(SourceFile::new("b", "x\n").line(2), Some(""));
     }
 
     #[test]

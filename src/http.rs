@@ -6,6 +6,7 @@
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -142,14 +143,40 @@ pub enum HttpError {
     InvalidRequest(String),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// The deadline passed while the body was still coming (a server that trickles it).
+    #[error("timed out after {after:?} while reading the body ({received} bytes received)")]
+    BodyTimeout { after: Duration, received: u64 },
+    /// The response head is past hyper's limits (100 header lines, about 400 KB).
+    #[error("the response headers are too large: more than 100 header lines or about 400 KB")]
+    HeadersTooLarge,
     #[error("could not connect to {url}: {reason}")]
     Connect { url: String, reason: String },
+    /// The host name did not resolve to an address.
+    #[error("cannot resolve the host name `{host}`: {reason}")]
+    Dns { host: String, reason: String },
+    /// The server's TLS certificate was refused (or the handshake failed).
+    #[error("TLS handshake with {url} failed: {reason}")]
+    Tls { url: String, reason: String },
     #[error("response body larger than the limit of {limit} bytes (set `defaults.max_body_size` to raise it)")]
     BodyTooLarge { limit: u64 },
     #[error("too many redirects: more than {max} (last: {last})")]
     TooManyRedirects { max: u32, last: String },
     #[error("{0}")]
     Transport(String),
+}
+
+/// Checks that `pem` (the contents of a `--cacert` file) holds at least one certificate.
+/// Without this, a file of anything else would add no certificate, silently, and the
+/// server's certificate would be refused later with no word about the file.
+pub fn check_ca_pem(pem: &[u8]) -> Result<(), String> {
+    match reqwest::Certificate::from_pem_bundle(pem) {
+        Ok(certs) if !certs.is_empty() => Ok(()),
+        Ok(_) => Err("it holds no certificate (PEM, `-----BEGIN CERTIFICATE-----`)".into()),
+        Err(e) => Err(format!(
+            "it is not a PEM certificate file: {}",
+            error_chain(&e)
+        )),
+    }
 }
 
 /// A client for one scenario run.
@@ -162,17 +189,15 @@ impl HttpClient {
     pub fn new(config: &HttpConfig) -> Result<HttpClient, HttpError> {
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
+            .dns_resolver(Arc::new(Resolver))
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
             .user_agent(concat!("stepwise/", env!("CARGO_PKG_VERSION")));
         if config.insecure {
             builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        for pem in &config.ca_certs {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| HttpError::InvalidRequest(format!("bad CA certificate: {e}")))?;
-            builder = builder.add_root_certificate(cert);
+        } else {
+            builder = builder.tls_backend_preconfigured(verifying_tls(&config.ca_certs)?);
         }
         let client = builder
             .build()
@@ -192,9 +217,18 @@ impl HttpClient {
     pub async fn send(&self, request: &PreparedRequest) -> Result<Response, HttpError> {
         let started = Instant::now();
         let deadline = request.timeout;
-        match tokio::time::timeout(deadline, self.send_inner(request, started)).await {
+        // How much of a body had come when the deadline passed (-1: none was being read), so
+        // that a body trickling in is told apart from a server that never answers.
+        let body = AtomicI64::new(-1);
+        match tokio::time::timeout(deadline, self.send_inner(request, started, &body)).await {
             Ok(result) => result,
-            Err(_) => Err(HttpError::Timeout(deadline)),
+            Err(_) => Err(match u64::try_from(body.load(Ordering::Relaxed)) {
+                Ok(received) => HttpError::BodyTimeout {
+                    after: deadline,
+                    received,
+                },
+                Err(_) => HttpError::Timeout(deadline),
+            }),
         }
     }
 
@@ -202,6 +236,7 @@ impl HttpClient {
         &self,
         request: &PreparedRequest,
         started: Instant,
+        progress: &AtomicI64,
     ) -> Result<Response, HttpError> {
         let mut method = request.method.clone();
         let mut url = request.url.clone();
@@ -232,7 +267,8 @@ impl HttpClient {
                         .filter_map(|v| set_cookie_pair(&String::from_utf8_lossy(v.as_bytes())))
                         .collect();
                     // Drain the body so the connection can be reused.
-                    let _ = read_body(response, request.max_body_size).await;
+                    let _ = read_body(response, request, progress).await;
+                    progress.store(-1, Ordering::Relaxed);
                     redirects.push(Hop {
                         status,
                         url: url.to_string(),
@@ -281,7 +317,7 @@ impl HttpClient {
                     )
                 })
                 .collect();
-            let body = read_body(response, request.max_body_size).await?;
+            let body = read_body(response, request, progress).await?;
             let jar_cookies = parse_cookie_header(self.jar.cookies(&url));
             return Ok(Response {
                 status,
@@ -402,7 +438,14 @@ impl HttpClient {
     }
 }
 
-async fn read_body(mut response: reqwest::Response, limit: u64) -> Result<Vec<u8>, HttpError> {
+/// Reads a whole body, within `max_body_size`, keeping `progress` at the bytes read so far.
+async fn read_body(
+    mut response: reqwest::Response,
+    request: &PreparedRequest,
+    progress: &AtomicI64,
+) -> Result<Vec<u8>, HttpError> {
+    let limit = request.max_body_size;
+    progress.store(0, Ordering::Relaxed);
     if let Some(len) = response.content_length() {
         if len > limit {
             return Err(HttpError::BodyTooLarge { limit });
@@ -416,8 +459,15 @@ async fn read_body(mut response: reqwest::Response, limit: u64) -> Result<Vec<u8
                     return Err(HttpError::BodyTooLarge { limit });
                 }
                 body.extend_from_slice(&chunk);
+                progress.store(body.len() as i64, Ordering::Relaxed);
             }
             Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => {
+                return Err(HttpError::BodyTimeout {
+                    after: request.timeout,
+                    received: body.len() as u64,
+                })
+            }
             Err(e) => {
                 return Err(HttpError::Transport(format!(
                     "the connection failed while reading the body after {} bytes: {}",
@@ -429,9 +479,96 @@ async fn read_body(mut response: reqwest::Response, limit: u64) -> Result<Vec<u8
     }
 }
 
+/// The TLS configuration of a client that verifies certificates: the system's roots plus
+/// `ca_certs`, what reqwest builds by itself (rustls-platform-verifier, TLS 1.2 and 1.3, ALPN
+/// `h2` then `http/1.1`).
+///
+/// Built once per process and set of CA files, then copied into each scenario's client: the
+/// verifier loads and parses every root certificate of the system (`/etc/ssl/certs`), about
+/// 2 ms, which was most of a small scenario's time and, being file-system bound, kept a suite
+/// from going faster with more jobs (docs/performance.md). Each client still gets its own
+/// connection pool, cookie jar and TLS session cache, as before.
+fn verifying_tls(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, HttpError> {
+    type Cache = Vec<(Vec<Vec<u8>>, Arc<rustls::ClientConfig>)>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let shared = match cache.iter().find(|(key, _)| key.as_slice() == ca_certs) {
+        Some((_, config)) => config.clone(),
+        None => {
+            let config = Arc::new(build_verifying_tls(ca_certs)?);
+            cache.push((ca_certs.to_vec(), config.clone()));
+            config
+        }
+    };
+    let mut config = (*shared).clone();
+    // Sessions stay with the scenario that opened them, as with a client of its own.
+    config.resumption = rustls::client::Resumption::default();
+    Ok(config)
+}
+
+fn build_verifying_tls(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, HttpError> {
+    use rustls::pki_types::pem::PemObject;
+    let failed = |e: &dyn std::fmt::Display| {
+        HttpError::Transport(format!("cannot build the HTTP client: {e}"))
+    };
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let mut extra = Vec::new();
+    for pem in ca_certs {
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+            extra.push(cert.map_err(|e| failed(&format!("bad CA certificate: {e}")))?);
+        }
+    }
+    let verifier = if extra.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider.clone())
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+    }
+    .map_err(|e| failed(&e))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|e| failed(&e))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// How long a TCP (and TLS) connection may take to open, within the request's timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> HttpError {
-    if e.is_timeout() {
+    if e.is_timeout() && e.is_connect() && timeout > CONNECT_TIMEOUT {
+        // The connect timeout, not the request's: saying "timed out after 30s" ten seconds
+        // in would be wrong.
+        HttpError::Connect {
+            url: url.to_string(),
+            reason: if url.scheme() == "https" {
+                format!("no TLS connection within {CONNECT_TIMEOUT:?} (a server that does not speak TLS on this port, a firewall that drops packets, or a host that is down?)")
+            } else {
+                format!("no connection within {CONNECT_TIMEOUT:?} (a firewall that drops packets, or a host that is down?)")
+            },
+        }
+    } else if e.is_timeout() {
         HttpError::Timeout(timeout)
+    } else if e.is_dns() {
+        HttpError::Dns {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            reason: dns_reason(&e),
+        }
+    } else if let Some(reason) = tls_reason(&e, url) {
+        HttpError::Tls {
+            url: url.to_string(),
+            reason,
+        }
+    } else if causes(&e).any(|c| c.to_string() == "message head is too large") {
+        // hyper's words (its error type is not ours to name); both of its head limits.
+        HttpError::HeadersTooLarge
     } else if e.is_connect() {
         HttpError::Connect {
             url: url.to_string(),
@@ -442,6 +579,100 @@ fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> HttpError {
     } else {
         HttpError::Transport(error_chain(&e))
     }
+}
+
+/// Resolves host names for the client: the system resolver (getaddrinfo, as reqwest's default
+/// does), except for names under `.invalid`, which fail at once. RFC 6761 (section 6.4) asks
+/// resolver libraries to answer those themselves; the system's would send the query to the
+/// network's DNS server, and a test that wants "a name that does not resolve" must not wait
+/// on, or send traffic to, anything.
+struct Resolver;
+
+/// Why a name under `.invalid` did not resolve.
+#[derive(Debug)]
+struct ReservedName(String);
+
+impl std::fmt::Display for ReservedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is under `.invalid`, a top-level domain reserved never to resolve (RFC 6761)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ReservedName {}
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let bare = host.trim_end_matches('.').to_ascii_lowercase();
+            if bare == "invalid" || bare.ends_with(".invalid") {
+                return Err(Box::new(ReservedName(host)) as Box<_>);
+            }
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The resolver's own words, without reqwest's "error sending request for url (...)" and
+/// hyper's "client error (Connect)" around them.
+fn dns_reason(e: &reqwest::Error) -> String {
+    causes(e)
+        .last()
+        .map(|s| s.to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| error_chain(e))
+}
+
+/// An error and its causes, outermost first. An `io::Error` that wraps another error is
+/// followed into it: its own `source()` skips the wrapped error (hyper-rustls wraps
+/// tokio-rustls' io::Error, which wraps rustls' error, in another io::Error).
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+}
+
+/// When the error is a refused certificate (or another TLS failure), what is wrong with it,
+/// in words, and how to get past it.
+fn tls_reason(e: &reqwest::Error, url: &Url) -> Option<String> {
+    use rustls::CertificateError as C;
+    let tls = causes(e).find_map(|c| c.downcast_ref::<rustls::Error>())?;
+    let host = url.host_str().unwrap_or_default();
+    let insecure = "or skip verification with `--insecure`";
+    Some(match tls {
+        rustls::Error::InvalidCertificate(cert) => {
+            // rustls' own words come along: they name the names and dates involved.
+            let detail = tls.to_string();
+            let detail = detail
+                .strip_prefix("invalid peer certificate: ")
+                .unwrap_or(&detail);
+            match cert {
+                C::UnknownIssuer => format!("the server's certificate is not signed by a trusted certificate authority (self-signed, or from a private CA); trust its CA with `--cacert FILE`, {insecure}"),
+                C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+                    "the server's certificate is not valid for the name `{host}` ({detail}); use a name it is valid for, {insecure}"
+                ),
+                C::Expired | C::ExpiredContext { .. } => format!(
+                    "the server's certificate has expired ({detail}); renew it (or check this machine's clock), {insecure}"
+                ),
+                C::NotValidYet | C::NotValidYetContext { .. } => format!(
+                    "the server's certificate is not valid yet ({detail}); check this machine's clock, {insecure}"
+                ),
+                _ => format!("the server's certificate was refused ({detail}); {insecure}"),
+            }
+        }
+        other => other.to_string(),
+    })
 }
 
 /// The error and its causes, joined — reqwest's top-level message alone says little.

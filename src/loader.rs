@@ -59,19 +59,25 @@ pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
         )))
     })?;
     if meta.len() > MAX_SCENARIO_SIZE {
-        return Err(LoadError::Invalid(vec![Diagnostic::new(format!(
-            "`{}` is {} bytes; scenario files are limited to {} bytes",
-            path.display(),
-            meta.len(),
-            MAX_SCENARIO_SIZE
-        ))]));
+        return Err(too_large(path, Some(meta.len())));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        LoadError::Io(Diagnostic::new(format!(
-            "cannot read `{}`: {e}",
-            path.display()
-        )))
-    })?;
+    // At most one byte past the limit, whatever the metadata said: a pipe, `/dev/zero` or a
+    // file that grows while it is read has no (or a wrong) size, and would be read forever.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read as _;
+            f.take(MAX_SCENARIO_SIZE + 1).read_to_end(&mut bytes)
+        })
+        .map_err(|e| {
+            LoadError::Io(Diagnostic::new(format!(
+                "cannot read `{}`: {e}",
+                path.display()
+            )))
+        })?;
+    if bytes.len() as u64 > MAX_SCENARIO_SIZE {
+        return Err(too_large(path, None));
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -96,6 +102,21 @@ pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
         }
     };
     parse(path, text)
+}
+
+/// The error for a file over [`MAX_SCENARIO_SIZE`] (`size` when known before reading).
+fn too_large(path: &Path, size: Option<u64>) -> LoadError {
+    let size = match size {
+        Some(n) => format!("{n} bytes"),
+        None => format!("more than {MAX_SCENARIO_SIZE} bytes"),
+    };
+    LoadError::Invalid(vec![Diagnostic::new(format!(
+        "`{}` is {size}; scenario files are limited to {MAX_SCENARIO_SIZE} bytes (8 MiB)",
+        path.display(),
+    ))
+    .hint(
+        "split it into several files, or move large bodies to files (`body: {file: ...}`)",
+    )])
 }
 
 /// Parses and checks scenario text (the path is used for messages and relative files).
@@ -126,7 +147,16 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
         }
         LoadError::Invalid(vec![d])
     })?;
-    let problems = check(&scenario, &file);
+    let mut problems = check(&scenario, &file);
+    if problems.len() > crate::diagnostic::MAX_PER_FILE {
+        let more = problems.len() - crate::diagnostic::MAX_PER_FILE;
+        problems.truncate(crate::diagnostic::MAX_PER_FILE);
+        problems.push(
+            Diagnostic::new(format!("{more} more problems in this file are not shown"))
+                .note(format!("in {}", path.display()))
+                .hint("fix the ones above and run again"),
+        );
+    }
     if !problems.is_empty() {
         return Err(LoadError::Invalid(problems));
     }
@@ -388,6 +418,36 @@ mod tests {
         assert_eq!(
             printable("a\u{0}b\u{1b}[1m\tc\u{7f}\u{85}\n"),
             "a␀b␛[1m\tc␡\u{fffd}\n"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_without_a_size_is_read_up_to_the_limit_only() {
+        // `/dev/zero` says it is empty and never ends: read forever before the cap.
+        let Err(LoadError::Invalid(ds)) = load(Path::new("/dev/zero")) else {
+            panic!("/dev/zero loaded")
+        };
+        assert!(
+            ds[0].title.contains("is more than 8388608 bytes"),
+            "{}",
+            ds[0].title
+        );
+    }
+
+    #[test]
+    fn more_than_a_hundred_problems_are_cut_short() {
+        let mut text = String::from("steps:\n");
+        for i in 0..250 {
+            text.push_str(&format!("  - name: s{i}\n"));
+        }
+        let Err(LoadError::Invalid(ds)) = parse(Path::new("a.yaml"), text) else {
+            panic!("steps without requests were accepted")
+        };
+        assert_eq!(ds.len(), crate::diagnostic::MAX_PER_FILE + 1);
+        assert_eq!(
+            ds[100].title,
+            "150 more problems in this file are not shown"
         );
     }
 

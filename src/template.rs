@@ -3,11 +3,11 @@
 //! the span of the value that held the template.
 
 use minijinja::value::Value as MjValue;
-use minijinja::{Environment, Error as MjError, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, Error as MjError, ErrorKind, Expression, UndefinedBehavior};
 use rand::Rng;
 use regex::Regex;
-use std::collections::{BTreeMap, HashSet};
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Variables visible to templates, in definition order of their latest value.
 pub type Vars = BTreeMap<String, MjValue>;
@@ -57,16 +57,55 @@ pub const BUILTIN_NAMES: &[&str] = &[
 
 /// Renders templates and evaluates expressions.
 pub struct Templater {
-    env: Environment<'static>,
+    env: &'static Environment<'static>,
     /// For conditions: attributes missing from a value are undefined rather than errors
     /// (top-level variables are still checked first, see [`Templater::eval_condition`]).
-    lenient: Environment<'static>,
+    lenient: &'static Environment<'static>,
+    /// What this templater compiled, by source, to render it again without compiling.
+    compiled: Compiled,
 }
+
+/// Expressions compiled once, and templates split once into text and compiled expressions,
+/// by their source text.
+///
+/// Why: minijinja's `render_str` and `compile_expression` parse and compile their source on
+/// every call, while a scenario renders the same few templates on every step, poll attempt
+/// and run; compiling was about a fifth of the instructions of a chained step's own work
+/// (callgrind, docs/performance.md). Each map keeps at most [`COMPILED_LIMIT`] sources, so a
+/// process that renders endless distinct sources still has a bounded cache.
+#[derive(Default)]
+struct Compiled {
+    expressions: RwLock<HashMap<String, Arc<Expression<'static, 'static>>>>,
+    /// `None`: not only text and `{{ expr }}` blocks; minijinja renders it each time.
+    templates: RwLock<HashMap<String, Option<Arc<[Piece]>>>>,
+}
+
+/// How many sources each map of [`Compiled`] keeps.
+const COMPILED_LIMIT: usize = 10_000;
+
+/// A part of a template made only of text and `{{ expr }}` blocks.
+enum Piece {
+    Text(String),
+    Expr(Arc<Expression<'static, 'static>>),
+}
+
+/// A piece of a template's text, before compiling.
+enum Part<'a> {
+    Text(&'a str),
+    Expr(&'a str),
+}
+
+/// How many minijinja instructions one render or evaluation may run. Scenario templates are
+/// a few dozen instructions (a loop over a 100,000-item capture stays far below); without a
+/// budget, `{% for a in range(99999) %}{% for b in range(99999) %}` runs for hours, and a
+/// run must end. Past it, the render fails with a message naming the budget.
+pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
 /// The environment every template sees: functions, filters, Python-style methods.
 fn environment(undefined: UndefinedBehavior) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(undefined);
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_keep_trailing_newline(true);
     // Python string/dict methods (`startswith`, `split`, `items`, ...) that Jinja users expect.
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
@@ -93,11 +132,25 @@ impl Default for Templater {
     }
 }
 
+/// The strict environment, built once per process: it never changes, and a compiled
+/// expression borrows its environment, so a `'static` one lets [`Compiled`] keep expressions.
+fn strict_environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| environment(UndefinedBehavior::Strict))
+}
+
+/// The lenient environment (see [`Templater::eval_condition`]), built once per process.
+fn lenient_environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| environment(UndefinedBehavior::Chainable))
+}
+
 impl Templater {
     pub fn new() -> Self {
         Templater {
-            env: environment(UndefinedBehavior::Strict),
-            lenient: environment(UndefinedBehavior::Chainable),
+            env: strict_environment(),
+            lenient: lenient_environment(),
+            compiled: Compiled::default(),
         }
     }
 
@@ -107,9 +160,75 @@ impl Templater {
             return Ok(template.to_owned());
         }
         postman_spelling(template)?;
+        if let Some(text) = self.render_simple(template, vars) {
+            return Ok(text);
+        }
         self.env
             .render_str(template, Ctx(vars))
             .map_err(|e| self.explain(e, template, vars))
+    }
+
+    /// Renders a template made only of text and `{{ expr }}` blocks with its compiled
+    /// expressions, as minijinja would (without auto-escaping, `{{ value }}` writes the value's
+    /// `Display`). `None` for a template of another kind, and whenever an expression fails or
+    /// is undefined: `render_str` then lets minijinja render it, with the exact output or
+    /// error it always gave.
+    fn render_simple(&self, template: &str, vars: &Vars) -> Option<String> {
+        use std::fmt::Write as _;
+        let pieces = self.pieces(template)?;
+        // One context for every expression of the template, as a render has.
+        let ctx = MjValue::from_serialize(Ctx(vars));
+        let mut out = String::with_capacity(template.len() + 32);
+        for piece in pieces.iter() {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Expr(expr) => {
+                    let value = expr.eval(&ctx).ok()?;
+                    if value.is_undefined() {
+                        return None;
+                    }
+                    write!(out, "{value}").ok()?;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The template split into text and compiled expressions (`None`: not that simple).
+    fn pieces(&self, template: &str) -> Option<Arc<[Piece]>> {
+        let known = read(&self.compiled.templates).get(template).cloned();
+        if let Some(pieces) = known {
+            return pieces;
+        }
+        let pieces = split_simple(template).and_then(|parts| {
+            parts
+                .into_iter()
+                .map(|part| match part {
+                    Part::Text(text) => Some(Piece::Text(text.to_owned())),
+                    Part::Expr(expr) => self.expression(expr).ok().map(Piece::Expr),
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(Arc::from)
+        });
+        let mut templates = write(&self.compiled.templates);
+        if templates.len() < COMPILED_LIMIT {
+            templates.insert(template.to_owned(), pieces.clone());
+        }
+        pieces
+    }
+
+    /// `expr` compiled with the strict environment, once.
+    fn expression(&self, expr: &str) -> Result<Arc<Expression<'static, 'static>>, MjError> {
+        let known = read(&self.compiled.expressions).get(expr).cloned();
+        if let Some(compiled) = known {
+            return Ok(compiled);
+        }
+        let compiled = Arc::new(compile_expression_owned(self.env, expr)?);
+        let mut expressions = write(&self.compiled.expressions);
+        if expressions.len() < COMPILED_LIMIT {
+            expressions.insert(expr.to_owned(), compiled.clone());
+        }
+        Ok(compiled)
     }
 
     /// Renders a template string; if it is exactly one `{{ expr }}`, the result keeps the
@@ -126,10 +245,7 @@ impl Templater {
 
     /// Evaluates an expression (no braces), e.g. `response.status == 200`.
     pub fn eval(&self, expr: &str, vars: &Vars) -> Result<MjValue, TemplateError> {
-        let compiled = self
-            .env
-            .compile_expression(expr)
-            .map_err(|e| syntax_error(e, expr))?;
+        let compiled = self.expression(expr).map_err(|e| syntax_error(e, expr))?;
         let value = compiled
             .eval(Ctx(vars))
             .map_err(|e| self.explain(e, expr, vars))?;
@@ -177,10 +293,7 @@ impl Templater {
             minijinja::value::ValueKind::Undefined => Ok(false),
             _ => Err(not_boolean(&value)),
         };
-        let compiled = self
-            .env
-            .compile_expression(expr)
-            .map_err(|e| syntax_error(e, expr))?;
+        let compiled = self.expression(expr).map_err(|e| syntax_error(e, expr))?;
         match compiled.eval(Ctx(vars)) {
             Ok(value) => as_bool(value),
             // Strict first, so an undefined variable on a branch that runs is an error; when
@@ -192,10 +305,8 @@ impl Templater {
                         .iter()
                         .all(|name| guarded(expr, name)) =>
             {
-                let lenient = self
-                    .lenient
-                    .compile_expression(expr)
-                    .map_err(|e| syntax_error(e, expr))?;
+                let lenient =
+                    compile_expression(self.lenient, expr).map_err(|e| syntax_error(e, expr))?;
                 match lenient.eval(Ctx(vars)) {
                     Ok(value) => as_bool(value),
                     Err(e) => Err(self.explain(e, expr, vars)),
@@ -208,7 +319,7 @@ impl Templater {
     /// Checks the syntax of a template and returns the variables it reads.
     pub fn template_variables(&self, template: &str) -> Result<HashSet<String>, TemplateError> {
         postman_spelling(template)?;
-        let env: &Environment<'_> = &self.env;
+        let env: &Environment<'_> = self.env;
         let compiled = env
             .template_from_str(template)
             .map_err(|e| syntax_error(e, template))?;
@@ -217,10 +328,7 @@ impl Templater {
 
     /// Checks the syntax of an expression and returns the variables it reads.
     pub fn expression_variables(&self, expr: &str) -> Result<HashSet<String>, TemplateError> {
-        let compiled = self
-            .env
-            .compile_expression(expr)
-            .map_err(|e| syntax_error(e, expr))?;
+        let compiled = compile_expression(self.env, expr).map_err(|e| syntax_error(e, expr))?;
         Ok(compiled.undeclared_variables(false))
     }
 
@@ -248,6 +356,15 @@ impl Templater {
                 ),
             };
         }
+        if err.kind() == ErrorKind::OutOfFuel {
+            return TemplateError {
+                message: format!(
+                    "the template ran more than {TEMPLATE_FUEL} instructions and was stopped"
+                ),
+                needle: region,
+                hint: Some("a loop over a very long range, or loops nested too deep?".into()),
+            };
+        }
         let detail = err
             .detail()
             .map(str::to_owned)
@@ -265,8 +382,7 @@ impl Templater {
     /// sorted.
     fn missing_variables(&self, source: &str, vars: &Vars) -> Vec<String> {
         let used = if single_expression(source).is_some() || !source.contains("{{") {
-            self.env
-                .compile_expression(single_expression(source).unwrap_or(source))
+            compile_expression(self.env, single_expression(source).unwrap_or(source))
                 .map(|e| e.undeclared_variables(false))
                 .unwrap_or_default()
         } else {
@@ -279,6 +395,98 @@ impl Templater {
         missing.sort();
         missing
     }
+}
+
+/// `env.compile_expression(expr)`, except for an expression with `}}` outside its string
+/// literals: minijinja 2.24's lexer panics ("empty lexer stack") on `}}` followed by more
+/// text in an expression, and a condition written like a template, `{{ a }} and {{ b }}`,
+/// is just that once its outer braces are stripped. Found by the `template` fuzz target.
+fn compile_expression<'s>(
+    env: &'s Environment<'static>,
+    expr: &'s str,
+) -> Result<minijinja::Expression<'s, 's>, MjError> {
+    if closes_a_block(expr) {
+        return Err(MjError::new(ErrorKind::SyntaxError, BRACES_IN_EXPRESSION));
+    }
+    env.compile_expression(expr)
+}
+
+/// [`compile_expression`] for an expression kept beyond `expr`'s lifetime (the same check).
+fn compile_expression_owned(
+    env: &'static Environment<'static>,
+    expr: &str,
+) -> Result<Expression<'static, 'static>, MjError> {
+    if closes_a_block(expr) {
+        return Err(MjError::new(ErrorKind::SyntaxError, BRACES_IN_EXPRESSION));
+    }
+    env.compile_expression_owned(expr.to_owned())
+}
+
+/// Splits a template made only of text and `{{ expr }}` blocks; `None` for any other:
+/// statements or comments, whitespace control (`{{-`, `-}}`), or braces or quotes inside a
+/// block (which minijinja's lexer reads in ways a plain scan does not).
+fn split_simple(template: &str) -> Option<Vec<Part<'_>>> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        let text = &rest[..open];
+        if text.contains("{%") || text.contains("{#") {
+            return None;
+        }
+        let after = &rest[open + 2..];
+        let close = after.find("}}")?;
+        let expr = &after[..close];
+        let bad_char = |c: char| matches!(c, '{' | '}' | '\'' | '"');
+        if expr.contains(bad_char)
+            || expr.trim().is_empty()
+            || expr.starts_with(['-', '+'])
+            || expr.ends_with(['-', '+'])
+        {
+            return None;
+        }
+        if !text.is_empty() {
+            parts.push(Part::Text(text));
+        }
+        parts.push(Part::Expr(expr));
+        rest = &after[close + 2..];
+    }
+    if rest.contains("{%") || rest.contains("{#") {
+        return None;
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest));
+    }
+    Some(parts)
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Why an expression with `}}` in it is refused.
+const BRACES_IN_EXPRESSION: &str = "`}}` inside an expression: conditions and `that` take a bare expression (`a and b`), not templates (`{{ a }} and {{ b }}`)";
+
+/// Whether `expr` holds `}}` outside a string literal.
+fn closes_a_block(expr: &str) -> bool {
+    let mut quote = None;
+    let mut chars = expr.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '}') if chars.peek() == Some(&'}') => return true,
+            (None, _) => {}
+        }
+    }
+    false
 }
 
 fn not_boolean(value: &MjValue) -> TemplateError {
@@ -340,7 +548,11 @@ fn syntax_error(err: MjError, source: &str) -> TemplateError {
     TemplateError {
         message: format!("template syntax error: {detail}"),
         needle: region,
-        hint: Some("templates use minijinja (Jinja2) syntax: `{{ variable }}`, `{{ value | filter }}`, `{{ function() }}`".into()),
+        hint: Some(if detail.starts_with(BRACES_IN_EXPRESSION) {
+            "write it without the inner braces, e.g. `ready and count > 2`".into()
+        } else {
+            "templates use minijinja (Jinja2) syntax: `{{ variable }}`, `{{ value | filter }}`, `{{ function() }}`".into()
+        }),
     }
 }
 
@@ -587,6 +799,62 @@ mod tests {
         let v = vars(&[("base", MjValue::from("http://x"))]);
         let err = t.render_str("{{ base }}/items/{{ 1 + }}", &v).unwrap_err();
         assert_eq!(err.needle.as_deref(), Some("{{ 1 + }}"));
+    }
+
+    #[test]
+    fn a_template_that_loops_too_long_runs_out_of_fuel() {
+        let t = Templater::new();
+        let started = std::time::Instant::now();
+        let err = t
+            .render_str(
+                "{% for a in range(99999) %}{% for b in range(99999) %}x{% endfor %}{% endfor %}",
+                &Vars::new(),
+            )
+            .unwrap_err();
+        assert!(
+            err.message.contains("instructions and was stopped"),
+            "{err:?}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        // A long but reasonable loop stays within the budget.
+        let out = t
+            .render_str(
+                "{% for a in range(50000) %}{{ a }}{% endfor %}",
+                &Vars::new(),
+            )
+            .unwrap();
+        assert!(out.ends_with("49999"));
+    }
+
+    #[test]
+    fn a_template_written_as_a_condition_is_a_syntax_error_not_a_panic() {
+        // Fuzz crash (template target, and loader via validate): minijinja's lexer panicked
+        // on `}}` followed by more text in an expression.
+        let t = Templater::new();
+        let v = vars(&[("a", MjValue::from(true)), ("b", MjValue::from(1))]);
+        for expr in [
+            "a }} and {{ b",
+            "json.missifg2x == 0 }} \0\0\0\0\0\0\0\0\0\0n is defined",
+            "a -}} x",
+            "}}}}",
+        ] {
+            let err = t.eval_condition(expr, &v).unwrap_err();
+            assert!(
+                err.message
+                    .starts_with("template syntax error: `}}` inside an expression"),
+                "{expr}: {err:?}"
+            );
+            assert!(t.eval(expr, &v).is_err());
+            assert!(t.eval_bool(expr, &v).is_err());
+            assert!(t.expression_variables(expr).is_err());
+            // As a template, it is text around expressions: no panic there either.
+            let _ = t.render_typed(&format!("{{{{ {expr} }}}}"), &v);
+        }
+        // `}}` inside a string is just text.
+        assert!(t
+            .eval_condition("'}}' != 'x }} y' and \"}}\" == '}}'", &v)
+            .unwrap());
+        assert!(t.eval_condition(r"'it\'s }}' == 'it\'s }}'", &v).unwrap());
     }
 
     #[test]

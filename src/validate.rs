@@ -15,24 +15,39 @@ use std::sync::Arc;
 /// Checks one scenario file; `known` are variables given from outside (env files, `--var`).
 pub fn validate_file(path: &Path, known: &[String]) -> Vec<Diagnostic> {
     match loader::load(path) {
-        Ok(loaded) => {
-            let mut defined: HashSet<String> = known.iter().cloned().collect();
-            defined.extend(
-                crate::inputs::from_environment()
-                    .into_iter()
-                    .map(|(k, _)| k),
-            );
-            let mut v = Validator {
-                templater: Templater::new(),
-                out: Vec::new(),
-                stack: vec![canonical(path)],
-                outside: defined.clone(),
-            };
-            v.scenario(&loaded, &mut defined);
-            v.out
-        }
+        Ok(loaded) => validate_loaded(&loaded, known),
         Err(e) => e.diagnostics().into_iter().cloned().collect(),
     }
+}
+
+/// Checks a scenario that loaded (what [`validate_file`] does after loading; the fuzz
+/// targets call it on scenario text that never touched the disk).
+pub fn validate_loaded(loaded: &LoadedScenario, known: &[String]) -> Vec<Diagnostic> {
+    let mut defined: HashSet<String> = known.iter().cloned().collect();
+    defined.extend(
+        crate::inputs::from_environment()
+            .into_iter()
+            .map(|(k, _)| k),
+    );
+    let mut v = Validator {
+        templater: Templater::new(),
+        out: Vec::new(),
+        stack: vec![canonical(&loaded.file.path)],
+        outside: defined.clone(),
+    };
+    v.scenario(loaded, &mut defined);
+    if v.full() {
+        v.out.truncate(crate::diagnostic::MAX_PER_FILE);
+        v.out.push(
+            Diagnostic::new(format!(
+                "stopped after {} problems; more may follow",
+                crate::diagnostic::MAX_PER_FILE
+            ))
+            .note(format!("in {}", loaded.file.path.display()))
+            .hint("fix the ones above and run again"),
+        );
+    }
+    v.out
 }
 
 struct Validator {
@@ -67,6 +82,10 @@ impl Validator {
             self.template(&cx, t, defined);
         }
         for step in &s.steps {
+            // Past the limit, checking more steps only costs time (see MAX_PER_FILE).
+            if self.full() {
+                break;
+            }
             let st = &step.value;
             let cx = Ctx {
                 file,
@@ -312,7 +331,7 @@ impl Validator {
     }
 
     fn template(&mut self, cx: &Ctx<'_>, t: &Template, defined: &HashSet<String>) {
-        if !t.value.contains("{{") && !t.value.contains("{%") {
+        if self.full() || !t.value.contains("{{") && !t.value.contains("{%") {
             return;
         }
         let used = self.templater.template_variables(&t.value);
@@ -326,6 +345,9 @@ impl Validator {
         defined: &HashSet<String>,
         response: bool,
     ) {
+        if self.full() {
+            return;
+        }
         let text = crate::render::strip_braces(&t.value);
         let used = self.templater.expression_variables(text);
         if response {
@@ -387,6 +409,12 @@ impl Validator {
         }
     }
 
+    /// Whether more than [`MAX_PER_FILE`](crate::diagnostic::MAX_PER_FILE) problems were
+    /// found (the first of the rest is kept, to tell that there are more).
+    fn full(&self) -> bool {
+        self.out.len() > crate::diagnostic::MAX_PER_FILE
+    }
+
     fn push(&mut self, cx: &Ctx<'_>, d: Diagnostic) {
         let d = match cx.step {
             Some(step) => d.note(format!("in step `{step}`")),
@@ -398,4 +426,25 @@ impl Validator {
 
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_stops_after_a_hundred_problems() {
+        let mut text = String::from("steps:\n");
+        for i in 0..300 {
+            text.push_str(&format!(
+                "  - name: s{i}\n    request:\n      url: \"{{{{ missing{i} }}}}\"\n"
+            ));
+        }
+        let loaded = loader::parse(Path::new("/nonexistent/a.yaml"), text)
+            .unwrap_or_else(|_| panic!("the scenario does not load"));
+        let ds = validate_loaded(&loaded, &[]);
+        assert_eq!(ds.len(), crate::diagnostic::MAX_PER_FILE + 1);
+        assert_eq!(ds[0].title, "undefined variable `missing0`");
+        assert_eq!(ds[100].title, "stopped after 100 problems; more may follow");
+    }
 }

@@ -188,6 +188,9 @@ impl Builder {
             }
             Event::MappingStart(anchor, _) => {
                 let mut entries: Vec<(Node, Node)> = Vec::new();
+                // A set, not a scan of `entries`: a scan is quadratic, and an 8 MiB file
+                // holds hundreds of thousands of keys (hours of comparisons).
+                let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
                 let end = loop {
                     let (ev, sp) = self.expect_event(parser, span)?;
                     if let Event::MappingEnd = ev {
@@ -197,10 +200,7 @@ impl Builder {
                     let (vev, vsp) = self.expect_event(parser, span)?;
                     let value = self.node(parser, vev, vsp, depth + 1)?;
                     if let NodeKind::Str(k) = &key.kind {
-                        if entries
-                            .iter()
-                            .any(|(other, _)| matches!(&other.kind, NodeKind::Str(o) if o == k))
-                        {
+                        if !seen.insert(k.clone()) {
                             return Err(ParseError {
                                 message: format!("duplicate key `{k}` in this mapping"),
                                 span: key.span,

@@ -1,0 +1,751 @@
+//! `cargo bench --bench stepwise`: stepwise against the loopback floor, in one run.
+//!
+//! Measures, on this machine and in this one run: the floor (raw keep-alive reqwest requests
+//! to a minimal in-process axum server), chained scenarios of 100, 1,000 and 10,000 steps
+//! against that server, start-up, a suite of 500 files at `--jobs` 1, 2 and 4, a 50 MB JSON
+//! body, and device flows through the PingOne sandbox. Every figure is the median of repeated
+//! runs with its min–max spread, and is reported against its target as a ratio. The table is
+//! printed and written between the markers of `docs/performance.md` (the analysis around them
+//! is hand-written and kept).
+//!
+//! Options (after `--`): `--quick` (small counts, to try the benchmark itself; writes
+//! nothing), `--no-write` (print only), `--only chained|startup|suite|big|sandbox` (the
+//! floor and one section; writes nothing), `--serve DIR` (write the scenarios into `DIR` and
+//! only serve, to profile one case by hand).
+//!
+//! Only servers started here, on 127.0.0.1, are contacted; every loop is bounded in count,
+//! and every child process in time. No timing here is an assertion: a benchmark reports.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops on a broken fixture
+
+mod fixtures;
+mod measure;
+mod report;
+mod server;
+
+use measure::{mib, run_child, time_child, RssMethod, Summary};
+use report::{Report, Row};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use stepwise::runner::Silent;
+use stepwise::sandbox::pingone::{RunningSandbox, SandboxConfig, TestClock};
+use stepwise::{Outcome, RunOptions, Runner};
+
+/// How long any one child process may run before it is killed.
+const CHILD_LIMIT: Duration = Duration::from_secs(600);
+
+/// Counts, full or `--quick`.
+struct Plan {
+    floor_rounds: usize,
+    floor_requests: usize,
+    /// (steps, in-process runs, CLI runs)
+    chains: Vec<(usize, usize, usize)>,
+    startup_runs: usize,
+    suite_files: usize,
+    suite_rounds: usize,
+    big_bytes: usize,
+    big_runs: usize,
+    flow_copies: usize,
+    flow_rounds: usize,
+    memory_batch: usize,
+    memory_batches: usize,
+}
+
+impl Plan {
+    fn full() -> Plan {
+        Plan {
+            floor_rounds: 7,
+            floor_requests: 2_000,
+            chains: vec![(100, 9, 5), (1_000, 7, 5), (10_000, 3, 3)],
+            startup_runs: 50,
+            suite_files: 500,
+            suite_rounds: 3,
+            big_bytes: 50_000_000,
+            big_runs: 3,
+            flow_copies: 200,
+            flow_rounds: 3,
+            memory_batch: 1_000,
+            memory_batches: 10,
+        }
+    }
+
+    fn quick() -> Plan {
+        Plan {
+            floor_rounds: 3,
+            floor_requests: 300,
+            chains: vec![(100, 3, 1), (1_000, 3, 1), (10_000, 1, 1)],
+            startup_runs: 10,
+            suite_files: 60,
+            suite_rounds: 1,
+            big_bytes: 5_000_000,
+            big_runs: 1,
+            flow_copies: 20,
+            flow_rounds: 1,
+            memory_batch: 50,
+            memory_batches: 3,
+        }
+    }
+}
+
+/// Everything the measurements share.
+struct Bench {
+    plan: Plan,
+    exe: PathBuf,
+    repo: PathBuf,
+    scratch: tempfile::TempDir,
+    rss: RssMethod,
+    /// Runs the benchmark's server and the sandbox (two worker threads, like a small server).
+    server_rt: tokio::runtime::Runtime,
+    /// Drives in-process clients (the floor, the in-process runner): one thread.
+    client_rt: tokio::runtime::Runtime,
+    base: String,
+    big_records: usize,
+    big_len: usize,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`; other unknown arguments are ignored too.
+    let quick = args.iter().any(|a| a == "--quick");
+    let write = !quick && !args.iter().any(|a| a == "--no-write" || a == "--only");
+    if let Some(i) = args.iter().position(|a| a == "--serve") {
+        let dir = args.get(i + 1).map(PathBuf::from).expect("--serve DIR");
+        serve(&dir);
+        return;
+    }
+    let started = Instant::now();
+    let plan = if quick { Plan::quick() } else { Plan::full() };
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = tempfile::tempdir().expect("cannot create a scratch folder");
+    let rss = RssMethod::detect(scratch.path());
+    // reqwest is built without a default crypto provider; stepwise installs ring the same way.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    eprintln!("building the {} MB document…", plan.big_bytes / 1_000_000);
+    let (big, big_records) = server::big_document(plan.big_bytes);
+    let big_len = big.len();
+    let addr = server_rt.block_on(server::start(big));
+    let bench = Bench {
+        plan,
+        exe: PathBuf::from(env!("CARGO_BIN_EXE_stepwise")),
+        repo,
+        scratch,
+        rss,
+        server_rt,
+        client_rt,
+        base: format!("http://{addr}"),
+        big_records,
+        big_len,
+    };
+    let mut report = Report::new(quick, bench.rss.describe());
+    report.machine_start();
+
+    // `--only NAME` runs the floor and one section (chained, startup, suite, big, sandbox).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let floor = bench.floor(&mut report);
+    if wanted("chained") {
+        bench.chained(&mut report, floor);
+    }
+    if wanted("startup") {
+        bench.startup(&mut report);
+    }
+    if wanted("suite") {
+        bench.suite(&mut report);
+    }
+    if wanted("big") {
+        bench.big_body(&mut report);
+    }
+    if wanted("sandbox") {
+        bench.sandbox(&mut report);
+    }
+
+    report.machine_end(started.elapsed());
+    let text = report.render();
+    println!("{text}");
+    if write {
+        let doc = bench.repo.join("docs/performance.md");
+        report::write_into(&doc, &text);
+        eprintln!("written to {}", doc.display());
+    }
+}
+
+/// `--serve DIR`: writes the benchmark's scenarios into `DIR`, serves the benchmark's server
+/// and prints its URL, for profiling one case by hand (docs/performance.md, "Profiling").
+/// Stops after 30 minutes or when standard input closes.
+fn serve(dir: &Path) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let (big, records) = server::big_document(50_000_000);
+    let addr = rt.block_on(server::start(big));
+    for n in [100, 1_000, 10_000] {
+        fixtures::write(
+            dir,
+            &format!("chain-{n}.yaml"),
+            &fixtures::chain("chain", n),
+        );
+    }
+    fixtures::suite(&dir.join("suite"), 500);
+    fixtures::write(dir, "big.yaml", &fixtures::big_body(records));
+    println!("base=http://{addr}");
+    println!("scenarios in {}", dir.display());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+        let _ = tx.send(());
+    });
+    let _ = rx.recv_timeout(Duration::from_secs(30 * 60));
+}
+
+impl Bench {
+    fn scratch(&self, name: &str) -> PathBuf {
+        self.scratch.path().join(name)
+    }
+
+    /// The floor: sequential keep-alive requests with a plain reqwest client, µs each.
+    fn floor_round(&self, client: &reqwest::Client, requests: usize) -> f64 {
+        let base = &self.base;
+        self.client_rt.block_on(async {
+            let started = Instant::now();
+            for i in 0..requests {
+                let response = client
+                    .get(format!("{base}/items/{i}"))
+                    .header("x-prev", i.to_string())
+                    .send()
+                    .await
+                    .expect("floor request");
+                assert_eq!(response.status(), 200);
+                let body = response.bytes().await.expect("floor body");
+                assert!(!body.is_empty());
+            }
+            started.elapsed().as_secs_f64() * 1e6 / requests as f64
+        })
+    }
+
+    fn floor_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .build()
+            .expect("reqwest client")
+    }
+
+    fn floor(&self, report: &mut Report) -> Summary {
+        eprintln!("floor…");
+        let client = Self::floor_client();
+        self.floor_round(&client, 500); // warm-up: connection, caches
+        let samples: Vec<f64> = (0..self.plan.floor_rounds)
+            .map(|_| self.floor_round(&client, self.plan.floor_requests))
+            .collect();
+        let s = Summary::of(&samples);
+        report.row(Row {
+            measure: format!(
+                "Floor: raw keep-alive GET with reqwest ({} requests per run)",
+                self.plan.floor_requests
+            ),
+            value: format!("{:.1} µs/request", s.median),
+            spread: s.spread(1),
+            target: "—".into(),
+            ratio: "1.00× (reference)".into(),
+            met: None,
+        });
+        s
+    }
+
+    /// Chained scenarios: in process (the runner's own time per step, with a floor round
+    /// right before each run so the ratio is paired), then the release binary (wall time,
+    /// peak RSS, JSON report size).
+    fn chained(&self, report: &mut Report, floor: Summary) {
+        let client = Self::floor_client();
+        self.floor_round(&client, 200);
+        let dir = self.scratch("chain");
+        let mut lines = Vec::new();
+        let mut rss_by_n = Vec::new();
+        for &(n, in_runs, cli_runs) in &self.plan.chains {
+            eprintln!("chain of {n} steps…");
+            let path = fixtures::write(
+                &dir,
+                &format!("chain-{n}.yaml"),
+                &fixtures::chain("chain", n),
+            );
+            let yaml_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let mut per_step = Vec::new();
+            let mut ratios = Vec::new();
+            for _ in 0..in_runs {
+                let f = self.floor_round(&client, 1_000.min(n.max(200)));
+                let runner =
+                    Runner::new(RunOptions::default().with_vars([("base", self.base.clone())]));
+                let result = self.client_rt.block_on(runner.run_file(&path, &Silent));
+                assert_eq!(result.outcome, Outcome::Passed, "chain of {n} failed");
+                assert_eq!(result.steps.len(), n);
+                let us = result.duration.as_secs_f64() * 1e6 / n as f64;
+                per_step.push(us);
+                ratios.push(us / f);
+            }
+            let step = Summary::of(&per_step);
+            let ratio = Summary::of(&ratios);
+            let json = dir.join(format!("chain-{n}.json"));
+            let mut walls = Vec::new();
+            let mut rss = Vec::new();
+            for _ in 0..cli_runs {
+                let run = run_child(
+                    &self.rss,
+                    self.scratch.path(),
+                    &self.exe,
+                    &[
+                        "run".into(),
+                        path.display().to_string(),
+                        "--no-color".into(),
+                        "--var".into(),
+                        format!("base={}", self.base),
+                        "--report-json".into(),
+                        json.display().to_string(),
+                    ],
+                    CHILD_LIMIT,
+                );
+                assert!(run.status.success(), "stepwise run chain-{n} failed");
+                walls.push(run.wall.as_secs_f64() * 1e6 / n as f64);
+                rss.push(run.peak_rss as f64);
+            }
+            let wall = Summary::of(&walls);
+            let peak = Summary::of(&rss);
+            let report_bytes = std::fs::metadata(&json).map(|m| m.len()).unwrap_or(0);
+            rss_by_n.push((n, peak.median, report_bytes, yaml_bytes));
+            lines.push(format!(
+                "| {n} | {:.1} ({}) | {:.2}× ({:.2}–{:.2}) | {:.1} ({}) | {:.1} MiB ({:.1}–{:.1}) | {:.0} B | {:.0} B |",
+                step.median,
+                step.spread(1),
+                ratio.median,
+                ratio.min,
+                ratio.max,
+                wall.median,
+                wall.spread(1),
+                mib(peak.median as u64),
+                mib(peak.min as u64),
+                mib(peak.max as u64),
+                report_bytes as f64 / n as f64,
+                yaml_bytes as f64 / n as f64,
+            ));
+            if n == 1_000 {
+                report.row(Row {
+                    measure: "Chained steps, N = 1,000 (in-process runner time per step)".into(),
+                    value: format!("{:.1} µs/step", step.median),
+                    spread: step.spread(1),
+                    target: "≤ 1.5× floor".into(),
+                    ratio: format!(
+                        "{:.2}× floor (paired runs {:.2}–{:.2})",
+                        ratio.median, ratio.min, ratio.max
+                    ),
+                    met: Some(ratio.median <= 1.5),
+                });
+            }
+            if n == 10_000 {
+                report.row(Row {
+                    measure: "Peak RSS, `stepwise run` of N = 10,000 steps (JSON report on)".into(),
+                    value: format!("{:.1} MiB", mib(peak.median as u64)),
+                    spread: format!(
+                        "{:.1}–{:.1} MiB ({} runs)",
+                        mib(peak.min as u64),
+                        mib(peak.max as u64),
+                        peak.runs
+                    ),
+                    target: "< 40 MB".into(),
+                    ratio: format!("{:.2} of the limit", peak.median / 40e6),
+                    met: Some(peak.median < 40e6),
+                });
+            }
+        }
+        // Growth: RSS per extra step between the two largest N, against what each step
+        // adds to the data a run must hold (its report entry and its part of the scenario).
+        if let [.., (n1, r1, rep1, y1), (n2, r2, rep2, y2)] = rss_by_n[..] {
+            let growth = (r2 - r1) / (n2 - n1) as f64;
+            let report_per_step = (rep2 - rep1) as f64 / (n2 - n1) as f64;
+            let yaml_per_step = (y2 - y1) as f64 / (n2 - n1) as f64;
+            report.row(Row {
+                measure: format!("Peak RSS growth per step, N = {n1} → {n2}"),
+                value: format!("{growth:.0} B/step"),
+                spread: "from the medians".into(),
+                target: "≤ per-step report data".into(),
+                ratio: format!(
+                    "{:.2}× the JSON report's {report_per_step:.0} B/step (scenario text: {yaml_per_step:.0} B/step)",
+                    growth / report_per_step
+                ),
+                met: Some(growth <= report_per_step),
+            });
+        }
+        report.section(
+            "Chained steps",
+            &format!(
+                "Each step: URL and `X-Prev` header templated from the previous capture, one \
+                 JSONPath capture, two assertions (status, JSONPath). In process: \
+                 `Runner::run_file` on one thread, the scenario's own duration (loading \
+                 excluded), each run paired with a 1,000-request floor round just before it. \
+                 CLI: the release binary, `stepwise run chain.yaml --report-json r.json`, wall \
+                 time from spawn to exit (start-up, loading and the report included) divided \
+                 by N. Floor: {:.1} µs/request.\n\n\
+                 | N | in process, µs/step (spread) | ratio to floor (paired) | CLI wall, µs/step (spread) | CLI peak RSS (spread) | JSON report per step | scenario text per step |\n\
+                 |---|---|---|---|---|---|---|\n{}",
+                floor.median,
+                lines.join("\n")
+            ),
+        );
+    }
+
+    fn startup(&self, report: &mut Report) {
+        eprintln!("start-up…");
+        let scenarios = self.repo.join("scenarios").display().to_string();
+        let cases: [(&str, Vec<String>); 2] = [
+            ("`stepwise --version`", vec!["--version".into()]),
+            (
+                "`stepwise validate scenarios/` (every file of the folder)",
+                vec!["validate".into(), scenarios],
+            ),
+        ];
+        for (what, args) in cases {
+            for _ in 0..3 {
+                time_child(&self.exe, &args); // warm-up: page cache
+            }
+            let samples: Vec<f64> = (0..self.plan.startup_runs)
+                .map(|_| {
+                    let (t, status) = time_child(&self.exe, &args);
+                    assert!(status.success(), "{what} failed");
+                    t.as_secs_f64() * 1e3
+                })
+                .collect();
+            let s = Summary::of(&samples);
+            report.row(Row {
+                measure: format!("Start-up: {what}"),
+                value: format!("{:.1} ms", s.median),
+                spread: s.spread(1),
+                target: "< 20 ms".into(),
+                ratio: format!("{:.2} of the limit", s.median / 20.0),
+                met: Some(s.median < 20.0),
+            });
+        }
+    }
+
+    fn suite(&self, report: &mut Report) {
+        eprintln!("suite of {} files…", self.plan.suite_files);
+        let dir = self.scratch("suite");
+        fixtures::suite(&dir, self.plan.suite_files);
+        let jobs = [1usize, 2, 4];
+        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
+        for _ in 0..self.plan.suite_rounds {
+            // Interleaved, so that a noisy minute hurts every setting alike.
+            for (k, j) in jobs.iter().enumerate() {
+                let run = run_child(
+                    &self.rss,
+                    self.scratch.path(),
+                    &self.exe,
+                    &[
+                        "run".into(),
+                        dir.display().to_string(),
+                        "--no-color".into(),
+                        "--jobs".into(),
+                        j.to_string(),
+                        "--var".into(),
+                        format!("base={}", self.base),
+                    ],
+                    CHILD_LIMIT,
+                );
+                assert!(run.status.success(), "suite with --jobs {j} failed");
+                rates[k].push(self.plan.suite_files as f64 / run.wall.as_secs_f64());
+            }
+        }
+        let s: Vec<Summary> = rates.iter().map(|r| Summary::of(r)).collect();
+        for (k, j) in jobs.iter().enumerate() {
+            let (target, ratio, met) = match j {
+                1 => ("—".into(), "1.00× (reference)".into(), None),
+                2 => {
+                    let r = s[k].median / s[0].median;
+                    (
+                        "≥ 1.7× `--jobs 1`".into(),
+                        format!("{r:.2}× `--jobs 1`"),
+                        Some(r >= 1.7),
+                    )
+                }
+                _ => (
+                    "—".into(),
+                    format!("{:.2}× `--jobs 1`", s[k].median / s[0].median),
+                    None,
+                ),
+            };
+            report.row(Row {
+                measure: format!(
+                    "Suite: {} files of 3 chained steps, `--jobs {j}`",
+                    self.plan.suite_files
+                ),
+                value: format!("{:.0} scenarios/s", s[k].median),
+                spread: s[k].spread(0),
+                target,
+                ratio,
+                met,
+            });
+        }
+    }
+
+    fn big_body(&self, report: &mut Report) {
+        eprintln!("big body…");
+        let path = fixtures::write(
+            &self.scratch("big"),
+            "big.yaml",
+            &fixtures::big_body(self.big_records),
+        );
+        let mut walls = Vec::new();
+        let mut rss = Vec::new();
+        for _ in 0..self.plan.big_runs {
+            let run = run_child(
+                &self.rss,
+                self.scratch.path(),
+                &self.exe,
+                &[
+                    "run".into(),
+                    path.display().to_string(),
+                    "--no-color".into(),
+                    "--var".into(),
+                    format!("base={}", self.base),
+                ],
+                CHILD_LIMIT,
+            );
+            assert!(run.status.success(), "big body scenario failed");
+            walls.push(run.wall.as_secs_f64() * 1e3);
+            rss.push(run.peak_rss as f64);
+        }
+        let wall = Summary::of(&walls);
+        let peak = Summary::of(&rss);
+        let size = self.big_len as f64;
+        report.row(Row {
+            measure: format!(
+                "Big body: {:.0} MB JSON ({} records), JSONPath capture of the last — time",
+                size / 1e6,
+                self.big_records
+            ),
+            value: format!("{:.0} ms", wall.median),
+            spread: wall.spread(0),
+            target: "—".into(),
+            ratio: format!("{:.0} MB/s", size / 1e6 / (wall.median / 1e3)),
+            met: None,
+        });
+        report.row(Row {
+            measure: "Big body — peak RSS".into(),
+            value: format!("{:.1} MiB", mib(peak.median as u64)),
+            spread: format!(
+                "{:.1}–{:.1} MiB ({} runs)",
+                mib(peak.min as u64),
+                mib(peak.max as u64),
+                peak.runs
+            ),
+            target: "< 3× body size".into(),
+            ratio: format!("{:.2}× body size", peak.median / size),
+            met: Some(peak.median < 3.0 * size),
+        });
+    }
+
+    fn sandbox(&self, report: &mut Report) {
+        eprintln!("sandbox…");
+        let clock = TestClock::new();
+        let config = SandboxConfig {
+            clock: Arc::new(clock.clone()),
+            ..SandboxConfig::default()
+        };
+        let rss_before = measure::own_rss();
+        let sandbox = self
+            .server_rt
+            .block_on(RunningSandbox::start(config))
+            .expect("cannot start the sandbox");
+        let mut vars = Vec::new();
+        for (name, value) in sandbox.variables() {
+            let flag = if name == "adminAppSecret" {
+                "--secret"
+            } else {
+                "--var"
+            };
+            vars.push(flag.to_owned());
+            vars.push(format!("{name}={value}"));
+        }
+        let scenario = self
+            .repo
+            .join("scenarios/pingone/device-authorization-grant.yaml");
+        let run_folder = |dir: &Path, jobs: usize| {
+            let mut args = vec![
+                "run".to_owned(),
+                dir.display().to_string(),
+                "--no-color".into(),
+                "--update-snapshots".into(),
+                "no".into(),
+                "--jobs".into(),
+                jobs.to_string(),
+            ];
+            args.extend(vars.iter().cloned());
+            let run = run_child(
+                &self.rss,
+                self.scratch.path(),
+                &self.exe,
+                &args,
+                CHILD_LIMIT,
+            );
+            assert!(
+                run.status.success(),
+                "device flows in {} failed",
+                dir.display()
+            );
+            run
+        };
+
+        // Throughput: a folder of copies (each with its stored snapshots), `--jobs` 1 and 2.
+        let dir = self.scratch("flows");
+        fixtures::copies(&scenario, &dir, self.plan.flow_copies);
+        let mut rates = [Vec::new(), Vec::new()];
+        for _ in 0..self.plan.flow_rounds {
+            for (k, jobs) in [1usize, 2].into_iter().enumerate() {
+                let run = run_folder(&dir, jobs);
+                rates[k].push(self.plan.flow_copies as f64 / run.wall.as_secs_f64());
+            }
+        }
+        for (k, jobs) in [1usize, 2].into_iter().enumerate() {
+            let s = Summary::of(&rates[k]);
+            report.row(Row {
+                measure: format!(
+                    "Sandbox: device-flow scenarios (13 steps, 5 snapshots), `--jobs {jobs}`"
+                ),
+                value: format!("{:.0} flows/s", s.median),
+                spread: s.spread(0),
+                target: "—".into(),
+                ratio: format!("{:.1} ms/flow", 1e3 / s.median),
+                met: None,
+            });
+        }
+
+        // Memory: batches of flows; before each, the sandbox's clock moves 61 minutes, past
+        // every lifetime (tokens 60 min, sessions 30, device codes 10 + 15 grace, flows 15),
+        // so the first request of a batch purges the records of the one before.
+        let dir = self.scratch("memory");
+        fixtures::copies(&scenario, &dir, self.plan.memory_batch);
+        let mut lines = Vec::new();
+        let mut rss_after = Vec::new();
+        let mut flows = 0usize;
+        for b in 1..=self.plan.memory_batches {
+            clock.advance(Duration::from_secs(61 * 60));
+            run_folder(&dir, 2);
+            flows += self.plan.memory_batch;
+            let st = sandbox.stats();
+            let rss = measure::own_rss();
+            rss_after.push(rss);
+            lines.push(format!(
+                "| {b} | {flows} | {} | {} | {} | {} | {} | {} / {} / {} | {:.1} MiB |",
+                st.access_tokens,
+                st.device_codes,
+                st.flows,
+                st.sessions,
+                st.applications,
+                st.populations,
+                st.users,
+                st.environments,
+                mib(rss.saturating_sub(rss_before)),
+            ));
+        }
+        // After the last batch: one more jump and a single worker-token request, whose purge
+        // leaves only that token.
+        clock.advance(Duration::from_secs(61 * 60));
+        self.worker_token(&sandbox);
+        let st = sandbox.stats();
+        let rss = measure::own_rss();
+        lines.push(format!(
+            "| expired | {flows} | {} | {} | {} | {} | {} | {} / {} / {} | {:.1} MiB |",
+            st.access_tokens,
+            st.device_codes,
+            st.flows,
+            st.sessions,
+            st.applications,
+            st.populations,
+            st.users,
+            st.environments,
+            mib(rss.saturating_sub(rss_before)),
+        ));
+        let first = rss_after.first().copied().unwrap_or(0) as f64;
+        let last = rss_after.last().copied().unwrap_or(0) as f64;
+        let later_flows =
+            (self.plan.memory_batches.saturating_sub(1) * self.plan.memory_batch).max(1);
+        let growth = (last - first) / later_flows as f64;
+        report.row(Row {
+            measure: format!(
+                "Sandbox memory after {flows} flows: live short-lived records (tokens, device codes, flows, sessions) after expiry"
+            ),
+            value: format!(
+                "{} / {} / {} / {}",
+                st.access_tokens, st.device_codes, st.flows, st.sessions
+            ),
+            spread: "—".into(),
+            target: "purged (flat)".into(),
+            ratio: format!("{} records", st.access_tokens + st.device_codes + st.flows + st.sessions),
+            met: Some(st.device_codes + st.flows + st.sessions == 0 && st.access_tokens <= 1),
+        });
+        report.row(Row {
+            measure: format!(
+                "Sandbox RSS growth per flow, batch 1 → {} (records expiring between batches)",
+                self.plan.memory_batches
+            ),
+            value: format!("{growth:.0} B/flow"),
+            spread: format!(
+                "{:.1} → {:.1} MiB above the start",
+                mib((first as u64).saturating_sub(rss_before)),
+                mib((last as u64).saturating_sub(rss_before))
+            ),
+            target: "flat".into(),
+            ratio: format!(
+                "{} applications, {} populations, {} users kept (not expiring)",
+                st.applications, st.populations, st.users
+            ),
+            met: None,
+        });
+        report.section(
+            "Sandbox memory",
+            &format!(
+                "The PingOne sandbox runs in the benchmark's process with a `TestClock`; \
+                 `stepwise run --jobs 2` (release binary) runs batches of {} copies of \
+                 `scenarios/pingone/device-authorization-grant.yaml` against it. Before each \
+                 batch the clock moves 61 minutes, past every lifetime, so the batch's first \
+                 request purges the short-lived records of the previous one. Counts are the \
+                 sandbox's `stats()` after each batch; RSS is the benchmark process's `VmRSS` \
+                 above its value before the sandbox started.\n\n\
+                 | batch | flows | access tokens | device codes | flows | sessions | applications | populations / users / environments | RSS above start |\n\
+                 |---|---|---|---|---|---|---|---|---|\n{}",
+                self.plan.memory_batch,
+                lines.join("\n")
+            ),
+        );
+        self.server_rt.block_on(sandbox.shutdown());
+    }
+
+    /// A client-credentials token request with the worker application: a write, so it runs
+    /// the sandbox's purge.
+    fn worker_token(&self, sandbox: &RunningSandbox) {
+        let config = sandbox.config();
+        let url = format!("{}/{}/as/token", sandbox.auth_path(), config.admin_env_id);
+        let client = Self::floor_client();
+        self.client_rt.block_on(async {
+            let response = client
+                .post(url)
+                .basic_auth(&config.worker_client_id, Some(&config.worker_client_secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .expect("worker token request");
+            assert_eq!(response.status(), 200, "worker token refused");
+        });
+    }
+}

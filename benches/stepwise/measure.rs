@@ -1,0 +1,186 @@
+//! Measuring: repeated samples summarised as median and spread, child processes timed with
+//! their peak RSS, and this process's own RSS.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The median and the spread of repeated samples.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub runs: usize,
+}
+
+impl Summary {
+    pub fn of(samples: &[f64]) -> Summary {
+        assert!(!samples.is_empty(), "no samples");
+        let mut s = samples.to_vec();
+        s.sort_by(f64::total_cmp);
+        let n = s.len();
+        let median = if n % 2 == 1 {
+            s[n / 2]
+        } else {
+            (s[n / 2 - 1] + s[n / 2]) / 2.0
+        };
+        Summary {
+            median,
+            min: s[0],
+            max: s[n - 1],
+            runs: n,
+        }
+    }
+
+    /// `min–max (n runs)`, with `digits` decimals.
+    pub fn spread(&self, digits: usize) -> String {
+        format!(
+            "{:.digits$}–{:.digits$} ({} runs)",
+            self.min, self.max, self.runs
+        )
+    }
+}
+
+/// How the peak RSS of a child process is read.
+#[derive(Debug, Clone)]
+pub enum RssMethod {
+    /// GNU time's `%M`: the kernel's `ru_maxrss` of the child, from `wait4` (exact).
+    GnuTime(PathBuf),
+    /// Sampling `VmHWM` in `/proc/<pid>/status` every millisecond (the kernel's own
+    /// high-water mark, so only a peak in the last millisecond before exit can be missed).
+    Sampling,
+}
+
+impl RssMethod {
+    /// GNU time when `/usr/bin/time` works, else sampling.
+    pub fn detect(scratch: &Path) -> RssMethod {
+        let time = PathBuf::from("/usr/bin/time");
+        let out = scratch.join("time-probe.txt");
+        let ok = Command::new(&time)
+            .args(["-f", "%M", "-o"])
+            .arg(&out)
+            .arg("true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+            && std::fs::read_to_string(&out)
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .is_some();
+        if ok {
+            RssMethod::GnuTime(time)
+        } else {
+            RssMethod::Sampling
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            RssMethod::GnuTime(_) => {
+                "`/usr/bin/time -f %M` (GNU time: the child's `ru_maxrss` from `wait4`, exact)"
+            }
+            RssMethod::Sampling => {
+                "sampling `VmHWM` in `/proc/<pid>/status` every 1 ms (GNU time not found)"
+            }
+        }
+    }
+}
+
+/// One run of a child process.
+#[derive(Debug)]
+pub struct ChildRun {
+    pub wall: Duration,
+    /// Peak resident set size, bytes.
+    pub peak_rss: u64,
+    pub status: ExitStatus,
+}
+
+/// Runs `program args` with stdout and stderr discarded, measuring wall time and peak RSS.
+/// Killed after `limit` (a benchmark never hangs).
+pub fn run_child(
+    method: &RssMethod,
+    scratch: &Path,
+    program: &Path,
+    args: &[String],
+    limit: Duration,
+) -> ChildRun {
+    let rss_file = scratch.join("peak-rss.txt");
+    let _ = std::fs::remove_file(&rss_file);
+    let mut cmd = match method {
+        RssMethod::GnuTime(time) => {
+            let mut c = Command::new(time);
+            c.args(["-f", "%M", "-o"]).arg(&rss_file).arg(program);
+            c
+        }
+        RssMethod::Sampling => Command::new(program),
+    };
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("cannot start the child process");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut hwm = 0u64;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("cannot wait for the child") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} {args:?} ran longer than {limit:?}", program.display());
+        }
+        if matches!(method, RssMethod::Sampling) {
+            if let Some(kb) = status_field_kb(&status_path, "VmHWM:") {
+                hwm = hwm.max(kb);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let wall = started.elapsed();
+    let peak_kb = match method {
+        RssMethod::GnuTime(_) => std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|t| t.lines().last().and_then(|l| l.trim().parse::<u64>().ok()))
+            .unwrap_or(0),
+        RssMethod::Sampling => hwm,
+    };
+    ChildRun {
+        wall,
+        peak_rss: peak_kb * 1024,
+        status,
+    }
+}
+
+/// Wall time of `program args` only (no wrapper), output discarded: for start-up times.
+pub fn time_child(program: &Path, args: &[String]) -> (Duration, ExitStatus) {
+    let started = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("cannot start the child process");
+    (started.elapsed(), status)
+}
+
+/// This process's current resident set size, bytes.
+pub fn own_rss() -> u64 {
+    status_field_kb("/proc/self/status", "VmRSS:").unwrap_or(0) * 1024
+}
+
+/// A `kB` field of a `/proc/<pid>/status` file.
+fn status_field_kb(path: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
+        .split_whitespace()
+        .next()?
+        .parse::<u64>()
+        .ok()
+}
+
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
