@@ -192,26 +192,32 @@ impl Masker {
         };
         let trimmed = text.trim_start();
         if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            // Cheap pre-check before parsing: any secret-looking key at all?
-            let lower = text.to_ascii_lowercase();
-            if ![
-                "token",
-                "secret",
-                "password",
-                "apikey",
-                "api_key",
-                "api-key",
-                "device_code",
-                "devicecode",
-                "device-code",
-            ]
-            .iter()
-            .any(|k| lower.contains(k))
-            {
+            // Cheap pre-check before parsing: any secret-looking key at all? (ASCII case
+            // folding without a lower-case copy of the body: bodies can be tens of MB.)
+            static KEYS: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+            let keys = KEYS.get_or_init(|| {
+                regex::Regex::new(
+                    "(?i-u)token|secret|password|apikey|api_key|api-key|device_code|devicecode|device-code",
+                )
+                .ok()
+            });
+            if keys.as_ref().is_some_and(|k| !k.is_match(text)) {
                 return;
             }
-            if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
-                self.learn_from_json(&json, 0);
+            // Walked, not parsed into a tree: a parsed document takes about ten times its
+            // text in memory (docs/performance.md). As when it was parsed, the secrets count
+            // only if the whole body is JSON.
+            let mut found = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(text);
+            let walk = SecretWalk {
+                found: &mut found,
+                depth: 0,
+                secret_key: false,
+            };
+            if serde::de::DeserializeSeed::deserialize(walk, &mut de).is_ok() && de.end().is_ok() {
+                for secret in found {
+                    self.add(&secret);
+                }
             }
         } else if text.contains('=') && !text.contains('\n') {
             for pair in text.split('&') {
@@ -229,33 +235,133 @@ impl Masker {
             }
         }
     }
+}
 
-    fn learn_from_json(&self, json: &serde_json::Value, depth: usize) {
-        if depth > 64 {
-            return;
+/// How deep into a JSON body secret-named keys are looked for.
+const MAX_SECRET_DEPTH: usize = 64;
+
+/// Walks a JSON document as parsing it into a `serde_json::Value` would (the same checks, so
+/// it fails on the same bodies) and collects the string values of secret-named keys of maps
+/// up to [`MAX_SECRET_DEPTH`] deep (in arrays and in the values of other keys too), without
+/// building the document. Of duplicate keys, every value is collected.
+struct SecretWalk<'a> {
+    found: &'a mut Vec<String>,
+    /// The depth of this value (the document is at 0).
+    depth: usize,
+    /// This value is that of a secret-named key.
+    secret_key: bool,
+}
+
+impl SecretWalk<'_> {
+    fn below(&mut self, secret_key: bool) -> SecretWalk<'_> {
+        SecretWalk {
+            found: &mut *self.found,
+            depth: self.depth + 1,
+            secret_key,
         }
-        match json {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    match v {
-                        serde_json::Value::String(s) if is_secret_name(k) => self.add(s),
-                        other => self.learn_from_json(other, depth + 1),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for item in items {
-                    self.learn_from_json(item, depth + 1);
-                }
-            }
-            _ => {}
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for SecretWalk<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SecretWalk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<(), E> {
+        if self.secret_key {
+            self.found.push(value.to_owned());
         }
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self.below(false))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let looking = self.depth <= MAX_SECRET_DEPTH;
+        while let Some(secret) = map.next_key_seed(SecretKey)? {
+            map.next_value_seed(self.below(looking && secret))?;
+        }
+        Ok(())
+    }
+}
+
+/// A map key: whether it names a secret (see [`is_secret_name`]).
+struct SecretKey;
+
+impl<'de> serde::de::DeserializeSeed<'de> for SecretKey {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for SecretKey {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(is_secret_name(key))
     }
 }
 
 #[cfg(test)]
 mod learn_tests {
     use super::*;
+
+    #[test]
+    fn learns_from_json_bodies_only_when_the_whole_body_is_json() {
+        let m = Masker::new();
+        m.learn_from_exchange(
+            &[],
+            None,
+            br#"{"a": [{"client_secret": "s3cr3t-1"}], "b": 1"#,
+        );
+        m.learn_from_exchange(&[], None, br#"{"password": "pw-222"} trailing"#);
+        assert_eq!(m.mask("s3cr3t-1 pw-222"), "s3cr3t-1 pw-222");
+        m.learn_from_exchange(
+            &[],
+            None,
+            br#"{"a": [{"Client-Secret": "s3cr3t-1"}], "n": 1.5, "password": 7}"#,
+        );
+        assert_eq!(m.mask("s3cr3t-1 pw-222"), format!("{MASK} pw-222"));
+    }
 
     #[test]
     fn learns_credentials_from_an_exchange() {

@@ -1,9 +1,15 @@
 //! A read-only view of a response for captures, assertions and expressions. The body is
 //! parsed as JSON at most once, and only when something asks for it.
 
+use crate::eval::jsonpath;
 use crate::http::Response;
+use jsonpath_rust::parser::model::JpQuery;
 use minijinja::value::{Enumerator, Object, Value as MjValue};
 use std::sync::{Arc, OnceLock};
+
+/// Bodies from this size on are searched in their text by [`ResponseView::select`]; smaller
+/// ones are parsed once and the tree serves every path.
+const SEARCHED_IN_TEXT_FROM: usize = 1 << 20;
 
 /// A response plus lazily parsed forms of its body.
 #[derive(Debug)]
@@ -39,6 +45,20 @@ impl ResponseView {
             })
             .as_ref()
             .map_err(String::as_str)
+    }
+
+    /// What a JSONPath selects in the body (one match: the value, several: an array, none:
+    /// `None`), or why the body is not JSON.
+    pub fn select(&self, q: &JpQuery) -> Result<Option<serde_json::Value>, &str> {
+        // A large body not parsed yet is searched in its text when the path names a single
+        // value: parsed, it would take about ten times its size in memory (see
+        // `jsonpath::select_in_text`). Anything else goes through the parsed body, as before.
+        if self.response.body.len() >= SEARCHED_IN_TEXT_FROM && self.json.get().is_none() {
+            if let Some(found) = jsonpath::select_in_text(q, &self.response.body) {
+                return Ok(found);
+            }
+        }
+        self.json().map(|json| jsonpath::select(q, json))
     }
 
     /// A cookie seen by this response: the last one set by it (or by a redirect it followed),

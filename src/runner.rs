@@ -510,14 +510,15 @@ impl Runner {
             }
         }
         if let Some(expect) = &s.expect {
-            let mut vars = run.vars.clone();
-            vars.insert("response".into(), response.to_value());
-            let r = Renderer {
-                templater: &self.templater,
-                vars: &vars,
-                file: &run.loaded.file,
+            // `response` joins the variables for the assertions only. Set and taken back
+            // rather than on a copy of every variable: that copy was made on every step.
+            let shadowed = run.vars.insert("response".into(), response.to_value());
+            let checked = eval::assert::check(expect, &response, &self.renderer(run), &self.masker);
+            match shadowed {
+                Some(value) => run.vars.insert("response".into(), value),
+                None => run.vars.remove("response"),
             };
-            match eval::assert::check(expect, &response, &r, &self.masker) {
+            match checked {
                 Ok(a) => result.assertions = a,
                 // An expectation that reads a capture which failed cannot be evaluated; the
                 // failed capture is the cause to report, not an invalid scenario.

@@ -131,21 +131,24 @@ pub async fn run(
     let ctrl_c = interrupt_listener();
     tokio::pin!(ctrl_c);
     if jobs == 1 {
-        for (i, file) in files.iter().enumerate() {
-            tokio::select! {
-                scenario = runner.run_file(file, live) => {
-                    let failed = scenario.outcome.is_failure();
-                    slots[i] = Some(scenario);
-                    if failed && fail_fast {
+        let sequential = async {
+            for (i, file) in files.iter().enumerate() {
+                tokio::select! {
+                    scenario = runner.run_file(file, live) => {
+                        let failed = scenario.outcome.is_failure();
+                        slots[i] = Some(scenario);
+                        if failed && fail_fast {
+                            break;
+                        }
+                    }
+                    _ = &mut ctrl_c => {
+                        interrupted = true;
                         break;
                     }
                 }
-                _ = &mut ctrl_c => {
-                    interrupted = true;
-                    break;
-                }
             }
-        }
+        };
+        on_current_thread(sequential).await;
     } else {
         let mut set = tokio::task::JoinSet::new();
         let mut next = 0usize;
@@ -207,6 +210,32 @@ pub async fn run(
     outcome.result.started_at = Some(started_at);
     outcome.result.interrupted = interrupted;
     outcome
+}
+
+/// Runs `work` to completion on a current-thread runtime of its own when called from a
+/// multi-thread runtime (as `stepwise run` is); otherwise in place.
+///
+/// Why: a future driven by a multi-thread runtime's `block_on` does its I/O through a driver
+/// that a worker thread runs, so every wake-up crosses threads: about six context switches
+/// and five futex calls per step, which made `stepwise run` of one scenario take three times
+/// as long per step as the same scenario run in process (docs/performance.md). A
+/// current-thread runtime polls I/O on the thread that runs the scenario. Ctrl-C still
+/// arrives: the signal listeners belong to the calling runtime, whose workers keep running.
+async fn on_current_thread(work: impl std::future::Future<Output = ()>) {
+    use tokio::runtime::{Builder, Handle, RuntimeFlavor};
+    let multi_thread =
+        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+    let own = multi_thread
+        .then(|| Builder::new_current_thread().enable_all().build().ok())
+        .flatten();
+    let Some(rt) = own else {
+        return work.await;
+    };
+    // Outside the calling runtime's context, where a runtime may block and be dropped.
+    tokio::task::block_in_place(move || {
+        rt.block_on(work);
+        drop(rt);
+    });
 }
 
 /// Resolves on the first Ctrl-C (SIGINT) or SIGTERM (what CI systems send when they cancel a

@@ -86,6 +86,8 @@ const COMPILED_LIMIT: usize = 10_000;
 /// A part of a template made only of text and `{{ expr }}` blocks.
 enum Piece {
     Text(String),
+    /// `{{ name }}`, the most common block: read from the variables, without a VM.
+    Name(String),
     Expr(Arc<Expression<'static, 'static>>),
 }
 
@@ -159,8 +161,16 @@ impl Templater {
         if !template.contains("{{") && !template.contains("{%") && !template.contains("{#") {
             return Ok(template.to_owned());
         }
-        postman_spelling(template)?;
-        if let Some(text) = self.render_simple(template, vars) {
+        // A template seen before passed the Postman check then (it depends on the text only).
+        let known = read(&self.compiled.templates).get(template).cloned();
+        let pieces = match known {
+            Some(pieces) => pieces,
+            None => {
+                postman_spelling(template)?;
+                self.pieces(template)
+            }
+        };
+        if let Some(text) = pieces.and_then(|p| self.render_pieces(&p, template.len(), vars)) {
             return Ok(text);
         }
         self.env
@@ -168,22 +178,31 @@ impl Templater {
             .map_err(|e| self.explain(e, template, vars))
     }
 
-    /// Renders a template made only of text and `{{ expr }}` blocks with its compiled
+    /// Renders a template made only of text and `{{ expr }}` blocks from its compiled
     /// expressions, as minijinja would (without auto-escaping, `{{ value }}` writes the value's
     /// `Display`). `None` for a template of another kind, and whenever an expression fails or
     /// is undefined: `render_str` then lets minijinja render it, with the exact output or
     /// error it always gave.
-    fn render_simple(&self, template: &str, vars: &Vars) -> Option<String> {
+    fn render_pieces(&self, pieces: &[Piece], len: usize, vars: &Vars) -> Option<String> {
         use std::fmt::Write as _;
-        let pieces = self.pieces(template)?;
-        // One context for every expression of the template, as a render has.
-        let ctx = MjValue::from_serialize(Ctx(vars));
-        let mut out = String::with_capacity(template.len() + 32);
+        // One context for every expression of the template, as a render has; none when
+        // every block is a bare name.
+        let mut ctx = None;
+        let mut out = String::with_capacity(len + 32);
         for piece in pieces.iter() {
             match piece {
                 Piece::Text(text) => out.push_str(text),
+                Piece::Name(name) => {
+                    // Not a variable: a global, `vars`, or an error; minijinja says which.
+                    let value = vars.get(name)?;
+                    if value.is_undefined() {
+                        return None;
+                    }
+                    write!(out, "{value}").ok()?;
+                }
                 Piece::Expr(expr) => {
-                    let value = expr.eval(&ctx).ok()?;
+                    let ctx = ctx.get_or_insert_with(|| MjValue::from_serialize(Ctx(vars)));
+                    let value = expr.eval(&*ctx).ok()?;
                     if value.is_undefined() {
                         return None;
                     }
@@ -194,18 +213,18 @@ impl Templater {
         Some(out)
     }
 
-    /// The template split into text and compiled expressions (`None`: not that simple).
+    /// Splits and compiles a template not seen before, and keeps the result (`None`: not only
+    /// text and `{{ expr }}` blocks).
     fn pieces(&self, template: &str) -> Option<Arc<[Piece]>> {
-        let known = read(&self.compiled.templates).get(template).cloned();
-        if let Some(pieces) = known {
-            return pieces;
-        }
         let pieces = split_simple(template).and_then(|parts| {
             parts
                 .into_iter()
                 .map(|part| match part {
                     Part::Text(text) => Some(Piece::Text(text.to_owned())),
-                    Part::Expr(expr) => self.expression(expr).ok().map(Piece::Expr),
+                    Part::Expr(expr) => match bare_name(expr) {
+                        Some(name) => Some(Piece::Name(name.to_owned())),
+                        None => self.expression(expr).ok().map(Piece::Expr),
+                    },
                 })
                 .collect::<Option<Vec<_>>>()
                 .map(Arc::from)
@@ -245,6 +264,13 @@ impl Templater {
 
     /// Evaluates an expression (no braces), e.g. `response.status == 200`.
     pub fn eval(&self, expr: &str, vars: &Vars) -> Result<MjValue, TemplateError> {
+        // A bare name of a variable is that variable's value (what minijinja's VM would look
+        // up first), without building a context and a VM for it.
+        if let Some(value) = bare_name(expr).and_then(|name| vars.get(name)) {
+            if !value.is_undefined() {
+                return Ok(value.clone());
+            }
+        }
         let compiled = self.expression(expr).map_err(|e| syntax_error(e, expr))?;
         let value = compiled
             .eval(Ctx(vars))
@@ -457,6 +483,21 @@ fn split_simple(template: &str) -> Option<Vec<Part<'_>>> {
         parts.push(Part::Text(rest));
     }
     Some(parts)
+}
+
+/// `expr` when it is a bare variable name (ASCII, not a word with a meaning of its own).
+fn bare_name(expr: &str) -> Option<&str> {
+    /// Literals to the lexer, and names minijinja gives a meaning in some places.
+    const SPECIAL: &[&str] = &[
+        "true", "false", "none", "True", "False", "None", "loop", "self", "super", "caller",
+        "varargs", "kwargs",
+    ];
+    let name = expr.trim();
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    let is_name = (first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (is_name && !SPECIAL.contains(&name)).then_some(name)
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

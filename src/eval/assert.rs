@@ -3,7 +3,7 @@
 
 use super::capture::{compile_regex, excerpt};
 use super::jsonpath;
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::Diagnostic;
 use crate::mask::Masker;
 use crate::model::{Expect, JsonType, Predicate, Value};
 use crate::render::{json_text, Renderer};
@@ -24,6 +24,7 @@ pub fn check(
         r,
         masker,
         out: Vec::new(),
+        shown_path: None,
     };
     let resp = &view.response;
     if let Some(status) = &expect.status {
@@ -52,13 +53,11 @@ pub fn check(
         )?;
     }
     if !expect.jsonpath.is_empty() {
-        let json = view.json();
         for (path, pred) in &expect.jsonpath {
             let q = jsonpath::compile(&path.value)
                 .map_err(|m| Diagnostic::new(m).at(r.file, path.span))?;
-            match json {
-                Ok(json) => {
-                    let actual = jsonpath::select(&q, json);
+            match view.select(&q) {
+                Ok(actual) => {
                     c.predicate(
                         &format!("jsonpath {}", path.value),
                         pred,
@@ -135,23 +134,19 @@ struct Checker<'a, 'r> {
     r: &'a Renderer<'r>,
     masker: &'a Masker,
     out: Vec<AssertionResult>,
+    /// The scenario's path as positions show it, worked out once per step rather than once
+    /// per assertion (it asks the OS for the current directory).
+    shown_path: Option<String>,
 }
 
 impl Checker<'_, '_> {
     fn push(&mut self, what: &str, passed: bool, expected: String, actual: String, span: Span) {
         let position = if span.is_known() {
-            Diagnostic::new("")
-                .at(self.r.file, span)
-                .location
-                .as_ref()
-                .map(|l: &Location| {
-                    format!(
-                        "{}:{}:{}",
-                        crate::diagnostic::display_path(&l.file.path),
-                        l.span.start.line,
-                        l.span.start.col + 1
-                    )
-                })
+            let file = self.r.file;
+            let path = self
+                .shown_path
+                .get_or_insert_with(|| crate::diagnostic::display_path(&file.path));
+            Some(format!("{path}:{}:{}", span.start.line, span.start.col + 1))
         } else {
             None
         };

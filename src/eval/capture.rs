@@ -23,8 +23,8 @@ pub fn capture(
             let path_text = r.text(path)?;
             let q = jsonpath::compile(&path_text)
                 .map_err(|m| Diagnostic::new(m).at(r.file, path.span))?;
-            let json = match view.json() {
-                Ok(json) => json,
+            let found = match view.select(&q) {
+                Ok(found) => found,
                 // A body that is not JSON has nothing to match: the default applies.
                 Err(m) => {
                     return fallback(cap, r, || {
@@ -34,7 +34,7 @@ pub fn capture(
                 }
             };
             (
-                jsonpath::select(&q, json).map(|v| MjValue::from_serialize(&v)),
+                found.map(|v| MjValue::from_serialize(&v)),
                 path.span,
                 format!("JSONPath `{path_text}` matched nothing"),
             )
