@@ -2,6 +2,7 @@
 //! text through [`Masker::mask`] before writing it.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 /// What a masked value is replaced with.
@@ -13,7 +14,88 @@ const MIN_SECRET_LEN: usize = 3;
 /// The set of secret values known so far in a run; cheap to clone and share.
 #[derive(Debug, Clone, Default)]
 pub struct Masker {
-    secrets: Arc<RwLock<Vec<String>>>,
+    secrets: Arc<RwLock<Secrets>>,
+}
+
+/// The secrets of a run, indexed so that masking a text costs about its length rather than
+/// one substring search per secret.
+///
+/// Why: a run keeps every secret it meets (with its encodings, six strings per value), and
+/// every sink masks with all of them. With one search per secret, a suite of 200 PingOne
+/// device flows spent more than half of its time in `str::contains` (perf,
+/// docs/performance.md), and each flow took longer than the one before.
+#[derive(Debug, Default)]
+struct Secrets {
+    /// Every secret, in the order it became known.
+    all: Vec<String>,
+    /// The same, to tell a known one at once.
+    known: HashSet<String>,
+    /// Positions in `all` by the first [`MIN_SECRET_LEN`] bytes of the secret.
+    by_start: HashMap<[u8; MIN_SECRET_LEN], Vec<usize>>,
+    /// Which two first bytes any secret starts with: most positions of a text are ruled out
+    /// without a look-up.
+    starts: Box<[u64]>,
+    /// Some secret holds a character of [`MASK`]: then masking may reveal a secret that was
+    /// not in the text, and it takes the long way.
+    holds_mask: bool,
+    /// Some secret is too short for `by_start` (an encoding can only be longer than its
+    /// value, but the index does not rely on it).
+    unindexed: bool,
+}
+
+/// Up to this many secrets, trying each one is as fast as the index.
+const FEW_SECRETS: usize = 32;
+
+impl Secrets {
+    fn insert(&mut self, secret: String) {
+        if self.known.contains(&secret) {
+            return;
+        }
+        let bytes = secret.as_bytes();
+        self.unindexed |= bytes.len() < MIN_SECRET_LEN;
+        if let Some(start) = bytes.get(..MIN_SECRET_LEN) {
+            let mut key = [0u8; MIN_SECRET_LEN];
+            key.copy_from_slice(start);
+            self.by_start.entry(key).or_default().push(self.all.len());
+            if self.starts.is_empty() {
+                self.starts = vec![0u64; 1 << 10].into_boxed_slice();
+            }
+            let pair = usize::from(bytes[0]) << 8 | usize::from(bytes[1]);
+            self.starts[pair / 64] |= 1 << (pair % 64);
+        }
+        self.holds_mask |= MASK.chars().any(|c| secret.contains(c));
+        self.known.insert(secret.clone());
+        self.all.push(secret);
+    }
+
+    /// The secrets found in `text`, in masking order: longest first, then in the order they
+    /// became known (as one sorted list, re-sorted on every addition, used to give).
+    fn found_in(&self, text: &str) -> Vec<&str> {
+        let mut found: Vec<usize> = if self.all.len() <= FEW_SECRETS || self.unindexed {
+            (0..self.all.len())
+                .filter(|&i| text.contains(self.all[i].as_str()))
+                .collect()
+        } else {
+            let bytes = text.as_bytes();
+            let mut found = Vec::new();
+            for (at, window) in bytes.windows(MIN_SECRET_LEN).enumerate() {
+                let pair = usize::from(window[0]) << 8 | usize::from(window[1]);
+                if self.starts[pair / 64] & (1 << (pair % 64)) == 0 {
+                    continue;
+                }
+                let mut key = [0u8; MIN_SECRET_LEN];
+                key.copy_from_slice(window);
+                for &i in self.by_start.get(&key).into_iter().flatten() {
+                    if bytes[at..].starts_with(self.all[i].as_bytes()) && !found.contains(&i) {
+                        found.push(i);
+                    }
+                }
+            }
+            found
+        };
+        found.sort_by_key(|&i| (std::cmp::Reverse(self.all[i].len()), i));
+        found.into_iter().map(|i| self.all[i].as_str()).collect()
+    }
 }
 
 impl Masker {
@@ -58,24 +140,32 @@ impl Masker {
             xml_text,
             xml_attribute,
         ] {
-            if !secrets.contains(&v) {
-                secrets.push(v);
-            }
+            secrets.insert(v);
         }
-        // Longest first, so that a secret containing another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
     /// Replaces every known secret in `text`.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-        if secrets.is_empty() || !secrets.iter().any(|s| text.contains(s.as_str())) {
+        if secrets.all.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        // Longest first, so that a secret containing another is masked whole.
+        let found = if secrets.holds_mask {
+            // A replacement may bring out a secret that was not there: try them all.
+            let mut all: Vec<&str> = secrets.all.iter().map(String::as_str).collect();
+            all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            all
+        } else {
+            secrets.found_in(text)
+        };
+        if found.is_empty() {
             return Cow::Borrowed(text);
         }
         let mut out = text.to_owned();
-        for s in secrets.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), MASK);
+        for s in found {
+            if out.contains(s) {
+                out = out.replace(s, MASK);
             }
         }
         Cow::Owned(out)
@@ -83,7 +173,7 @@ impl Masker {
 
     pub fn is_secret(&self, value: &str) -> bool {
         let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-        secrets.iter().any(|s| s == value)
+        secrets.known.contains(value)
     }
 }
 
@@ -114,6 +204,23 @@ mod tests {
             m.mask("<v m=\"a&quot;b&lt;&amp;&gt;&#10;c\"/>"),
             format!("<v m=\"{MASK}\"/>")
         );
+    }
+
+    #[test]
+    fn masks_with_many_secrets_as_with_few() {
+        let m = Masker::new();
+        for i in 0..500 {
+            m.add(&format!("tok-{i:04}-{}", "x".repeat(i % 7)));
+        }
+        m.add("abc");
+        m.add("abcdef-long");
+        let text = "a tok-0008-x b tok-0499-xx abcdef-long abc tok-9999 ab";
+        assert_eq!(
+            m.mask(text),
+            format!("a {MASK} b {MASK} {MASK} {MASK} tok-9999 ab")
+        );
+        assert_eq!(m.mask("nothing here"), "nothing here");
+        assert!(m.is_secret("tok-0003-xxx") && !m.is_secret("tok-0003"));
     }
 
     #[test]

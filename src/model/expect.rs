@@ -184,6 +184,9 @@ impl JsonType {
 /// Conditions on one value. A plain value is shorthand for `equals`; a mapping may combine
 /// several operators, all of which must hold. Expected values are templates (a single
 /// `{{ expr }}` keeps its type) and may use `response` and the step's captures.
+// The values are boxed: a `Value` is 104 bytes and a predicate has nine of them, nearly
+// always with one set; inline, each JSONPath assertion of a scenario took 2.5 KB of memory
+// (massif, docs/performance.md).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(remote = "Self", deny_unknown_fields)]
 // The loader's rule, for editors: at least one operator.
@@ -194,15 +197,15 @@ pub struct Predicate {
     /// equals a number.
     #[serde(default)]
     #[schemars(example = &"Bearer", example = 3)]
-    pub equals: Option<Value>,
+    pub equals: Option<Box<Value>>,
     /// The value does not equal this (an absent value equals nothing).
     #[serde(default)]
     #[schemars(example = &"error")]
-    pub not_equals: Option<Value>,
+    pub not_equals: Option<Box<Value>>,
     /// A substring of a string, an element of a list, or a key of an object.
     #[serde(default)]
     #[schemars(example = &"json")]
-    pub contains: Option<Value>,
+    pub contains: Option<Box<Value>>,
     /// A regular expression (Rust `regex` syntax) the value matches, searched anywhere
     /// (anchor with `^...$`); non-strings are matched as JSON text. A template.
     #[serde(default)]
@@ -232,27 +235,27 @@ pub struct Predicate {
     /// The value is a number less than this (strings holding numbers count).
     #[serde(default)]
     #[schemars(example = 400)]
-    pub lt: Option<Value>,
+    pub lt: Option<Box<Value>>,
     /// The value is a number less than or equal to this.
     #[serde(default)]
     #[schemars(example = 6)]
-    pub le: Option<Value>,
+    pub le: Option<Box<Value>>,
     /// The value is a number greater than this.
     #[serde(default)]
     #[schemars(example = 0)]
-    pub gt: Option<Value>,
+    pub gt: Option<Box<Value>>,
     /// The value is a number greater than or equal to this.
     #[serde(default)]
     #[schemars(example = 1)]
-    pub ge: Option<Value>,
+    pub ge: Option<Box<Value>>,
     /// The length: characters of a string, items of a list, or keys of an object.
     #[serde(default)]
     #[schemars(example = 16)]
-    pub length: Option<Value>,
+    pub length: Option<Box<Value>>,
     /// The value equals one of these.
     #[serde(default)]
     #[schemars(example = serde_json::json!(["authorization_pending", "slow_down"]))]
-    pub one_of: Option<Value>,
+    pub one_of: Option<Box<Value>>,
 }
 
 shorthand!(Predicate);
@@ -260,7 +263,7 @@ shorthand!(Predicate);
 impl Predicate {
     fn from_short(v: Value) -> Result<Self, String> {
         Ok(Predicate {
-            equals: Some(v),
+            equals: Some(Box::new(v)),
             ..Predicate::default()
         })
     }
