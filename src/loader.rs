@@ -140,7 +140,7 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
             ]));
         }
     };
-    let scenario: Scenario = yaml::from_node(&node).map_err(|e| {
+    let scenario: Scenario = deserialize_scenario(node).map_err(|e| {
         let mut d = Diagnostic::new(e.message).maybe_hint(e.hint);
         if let Some(span) = e.span {
             d = d.at(&file, span);
@@ -161,6 +161,55 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
         return Err(LoadError::Invalid(problems));
     }
     Ok(LoadedScenario { file, scenario })
+}
+
+/// Deserializes a scenario from its node tree, dropping each step's nodes as soon as the
+/// step is built.
+///
+/// Why: a file's node tree takes about as much memory as the model built from it (some 3 KB
+/// per step); built whole, then deserialized whole, both were held at once: the peak of a
+/// long scenario (massif, docs/performance.md). Here the steps are deserialized after the
+/// other keys, one at a time. If the other keys have a problem, the whole tree is
+/// deserialized as before, so the problem reported is still the first one in the file.
+fn deserialize_scenario(mut node: yaml::Node) -> Result<Scenario, yaml::DeError> {
+    let Some((at, steps)) = take_steps(&mut node) else {
+        return yaml::from_node(&node);
+    };
+    match yaml::from_node::<Scenario>(&node) {
+        Ok(mut scenario) => {
+            let mut built = Vec::with_capacity(steps.len());
+            for step in steps {
+                built.push(yaml::from_node::<yaml::Spanned<crate::model::Step>>(&step)?);
+            }
+            scenario.steps = built;
+            Ok(scenario)
+        }
+        Err(_) => {
+            if let yaml::NodeKind::Map(entries) = &mut node.kind {
+                if let Some((_, value)) = entries.get_mut(at) {
+                    value.kind = yaml::NodeKind::Seq(steps);
+                }
+            }
+            yaml::from_node(&node)
+        }
+    }
+}
+
+/// Takes the list of steps out of a scenario's tree, leaving an empty list: its position
+/// among the keys and the step nodes.
+fn take_steps(node: &mut yaml::Node) -> Option<(usize, Vec<yaml::Node>)> {
+    let yaml::NodeKind::Map(entries) = &mut node.kind else {
+        return None;
+    };
+    entries
+        .iter_mut()
+        .enumerate()
+        .find_map(|(at, (key, value))| match (&key.kind, &mut value.kind) {
+            (yaml::NodeKind::Str(k), yaml::NodeKind::Seq(items)) if k == "steps" => {
+                Some((at, std::mem::take(items)))
+            }
+            _ => None,
+        })
 }
 
 /// The text with every control character but tab and line breaks replaced by one visible

@@ -113,7 +113,7 @@ impl Write for Buffer {
 /// more, each scenario's output is buffered and written to `out` when it finishes.
 pub async fn run(
     runner: Arc<Runner>,
-    files: Vec<PathBuf>,
+    mut files: Vec<PathBuf>,
     jobs: usize,
     fail_fast: bool,
     style: Style,
@@ -150,51 +150,82 @@ pub async fn run(
         };
         on_current_thread(sequential).await;
     } else {
-        let mut set = tokio::task::JoinSet::new();
-        let mut next = 0usize;
-        loop {
-            while !stop && set.len() < jobs && next < files.len() {
-                let runner = runner.clone();
-                let file = files[next].clone();
-                let index = next;
-                let buffer = Buffer::default();
-                let reporter =
-                    TerminalReporter::new(Box::new(buffer.clone()), style, runner.masker().clone());
-                set.spawn(async move {
-                    let result = runner.run_file(&file, &reporter).await;
-                    let text =
-                        std::mem::take(&mut *buffer.0.lock().unwrap_or_else(|e| e.into_inner()));
-                    (index, result, text)
-                });
-                next += 1;
-            }
-            if set.is_empty() {
-                break;
-            }
-            tokio::select! {
-                joined = set.join_next() => {
-                    // An aborted or panicked task has nothing to record.
-                    if let Some(Ok((index, result, text))) = joined {
-                        {
-                            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-                            let _ = out.write_all(&text);
-                            let _ = out.flush();
+        // `jobs` threads, each running scenarios one after another on a current-thread
+        // runtime of its own, taking the next file from a shared counter. Why not tasks on the
+        // multi-thread runtime: there, every I/O wake-up of a scenario crossed threads (see
+        // `on_current_thread`), and `--jobs 2` ran hardly faster than `--jobs 1`
+        // (docs/performance.md). Results come back in the order scenarios finish.
+        let shared = Arc::new(std::mem::take(&mut files));
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (cancel, cancelled) = tokio::sync::watch::channel(false);
+        let (done, mut finished) = tokio::sync::mpsc::unbounded_channel();
+        for _ in 0..jobs {
+            let (runner, files, next) = (runner.clone(), shared.clone(), next.clone());
+            let (done, mut cancelled) = (done.clone(), cancelled.clone());
+            let worker = move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(index) else { break };
+                        if *cancelled.borrow() {
+                            break;
                         }
-                        if result.outcome.is_failure() && fail_fast {
-                            stop = true;
-                            set.abort_all();
+                        let buffer = Buffer::default();
+                        let reporter = TerminalReporter::new(
+                            Box::new(buffer.clone()),
+                            style,
+                            runner.masker().clone(),
+                        );
+                        tokio::select! {
+                            result = runner.run_file(file, &reporter) => {
+                                let text = std::mem::take(
+                                    &mut *buffer.0.lock().unwrap_or_else(|e| e.into_inner()),
+                                );
+                                if done.send((index, result, text)).is_err() {
+                                    break;
+                                }
+                            }
+                            // Ctrl-C or --fail-fast: the scenario in progress is dropped.
+                            _ = cancelled.wait_for(|c| *c) => break,
                         }
-                        slots[index] = Some(result);
                     }
+                });
+            };
+            // A job that cannot start leaves its share to the others.
+            let _ = std::thread::Builder::new()
+                .name("stepwise-job".into())
+                .spawn(worker);
+        }
+        // Once every worker has ended, `finished` yields `None`.
+        drop(done);
+        loop {
+            tokio::select! {
+                message = finished.recv() => {
+                    let Some((index, result, text)) = message else { break };
+                    {
+                        let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+                        let _ = out.write_all(&text);
+                        let _ = out.flush();
+                    }
+                    if result.outcome.is_failure() && fail_fast && !stop {
+                        stop = true;
+                        let _ = cancel.send(true);
+                    }
+                    slots[index] = Some(result);
                 }
-                _ = &mut ctrl_c => {
+                _ = &mut ctrl_c, if !interrupted => {
                     interrupted = true;
-                    set.abort_all();
-                    while set.join_next().await.is_some() {}
-                    break;
+                    let _ = cancel.send(true);
                 }
             }
         }
+        files = Arc::try_unwrap(shared).unwrap_or_else(|shared| shared.as_ref().clone());
     }
     let mut outcome = SuiteOutcome {
         interrupted,

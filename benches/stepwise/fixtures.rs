@@ -68,10 +68,39 @@ pub fn suite(dir: &Path, count: usize) {
     }
 }
 
-/// `count` copies of a scenario file in `dir`, named `flow-NNNNN.yaml`, each with a copy of
-/// the scenario's stored snapshots under its own name.
-pub fn copies(scenario: &Path, dir: &Path, count: usize) {
-    let text = std::fs::read_to_string(scenario).expect("cannot read the scenario");
+/// Steps that delete what the PingOne device-flow scenario creates (its user, population
+/// and application), appended to its steps: then a flow leaves nothing behind that is meant
+/// to last, and the sandbox's memory shows what the flows themselves cost.
+pub const PINGONE_CLEANUP: &str = r#"
+  - name: "Clean-up: delete the user"
+    request:
+      method: DELETE
+      url: "{{ apiPath }}/environments/{{ envID }}/users/{{ deviceAuthUserID }}"
+      auth: {bearer: "{{ accessToken }}"}
+    expect:
+      status: 204
+  - name: "Clean-up: delete the population"
+    request:
+      method: DELETE
+      url: "{{ apiPath }}/environments/{{ envID }}/populations/{{ deviceAuthPopID }}"
+      auth: {bearer: "{{ accessToken }}"}
+    expect:
+      status: 204
+  - name: "Clean-up: delete the application"
+    request:
+      method: DELETE
+      url: "{{ apiPath }}/environments/{{ envID }}/applications/{{ deviceAuthAppID }}"
+      auth: {bearer: "{{ accessToken }}"}
+    expect:
+      status: 204
+"#;
+
+/// `count` copies of a scenario file in `dir`, named `flow-NNNNN.yaml`, with `extra` appended
+/// (more steps: `steps` is the file's last key), each with a copy of the scenario's stored
+/// snapshots under its own name.
+pub fn copies(scenario: &Path, dir: &Path, count: usize, extra: &str) {
+    let mut text = std::fs::read_to_string(scenario).expect("cannot read the scenario");
+    text.push_str(extra);
     let stem = scenario
         .file_stem()
         .and_then(|s| s.to_str())

@@ -184,3 +184,30 @@ fn status_field_kb(path: &str, field: &str) -> Option<u64> {
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
+
+/// How much faster two threads of pure computation finish two units of work than one thread
+/// finishes one, each: 2.0 on two idle cores, less when other work shares them. The ceiling
+/// for anything that runs on two cores at once, measured at the same moment.
+pub fn cpu_speedup() -> f64 {
+    fn work() -> u64 {
+        // xorshift: no memory traffic, no allocation, nothing to wait for.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..40_000_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+        }
+        std::hint::black_box(x)
+    }
+    let started = Instant::now();
+    work();
+    let one = started.elapsed();
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        let other = s.spawn(work);
+        work();
+        let _ = other.join();
+    });
+    let two = started.elapsed();
+    2.0 * one.as_secs_f64() / two.as_secs_f64()
+}

@@ -29,6 +29,8 @@ pub struct Report {
     rss_method: &'static str,
     facts: Vec<(String, String)>,
     rows: Vec<Row>,
+    /// Lines under the table.
+    notes: Vec<String>,
     sections: Vec<(String, String)>,
 }
 
@@ -39,6 +41,7 @@ impl Report {
             rss_method,
             facts: Vec::new(),
             rows: Vec::new(),
+            notes: Vec::new(),
             sections: Vec::new(),
         }
     }
@@ -46,6 +49,16 @@ impl Report {
     pub fn row(&mut self, row: Row) {
         eprintln!("  {}: {} ({})", row.measure, row.value, row.ratio);
         self.rows.push(row);
+    }
+
+    pub fn note(&mut self, note: String) {
+        eprintln!("  {note}");
+        self.notes.push(note);
+    }
+
+    /// A fact about the machine, measured by the benchmark.
+    pub fn fact(&mut self, name: &str, value: String) {
+        self.facts.push((name.to_owned(), value));
     }
 
     pub fn section(&mut self, title: &str, body: &str) {
@@ -130,6 +143,12 @@ impl Report {
                 "| {} | {} | {} | {} | {} | {met} |\n",
                 r.measure, r.value, r.spread, r.target, r.ratio
             ));
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for note in &self.notes {
+                out.push_str(&format!("- {note}\n"));
+            }
         }
         for (title, body) in &self.sections {
             out.push_str(&format!("\n### {title}\n\n{body}\n"));

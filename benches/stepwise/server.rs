@@ -71,6 +71,8 @@ pub fn big_document(min_len: usize) -> (Bytes, usize) {
         );
         count += 1;
     }
-    let doc = format!(r#"{{"total":{count},"items":[{items}]}}"#);
+    // A paging token, as list responses have: the masker walks bodies with a key that looks
+    // like a secret.
+    let doc = format!(r#"{{"total":{count},"next_page_token":"pg-8f2c41d9","items":[{items}]}}"#);
     (Bytes::from(doc), count)
 }
