@@ -49,13 +49,13 @@ impl SourceFile {
         if needle.is_empty() || !span.is_known() {
             return span;
         }
-        let Some(line) = self.line(span.start.line) else {
+        let Some(line) = self.line(span.start.line as usize) else {
             return span;
         };
         let chars: Vec<char> = line.chars().collect();
-        let start = span.start.col.min(chars.len());
+        let start = (span.start.col as usize).min(chars.len());
         let end = if span.end.line == span.start.line {
-            span.end.col.min(chars.len())
+            (span.end.col as usize).min(chars.len())
         } else {
             chars.len()
         };
@@ -63,15 +63,10 @@ impl SourceFile {
         match hay.find(needle) {
             Some(byte) => {
                 let col = start + hay[..byte].chars().count();
+                let line = span.start.line as usize;
                 Span {
-                    start: Pos {
-                        line: span.start.line,
-                        col,
-                    },
-                    end: Pos {
-                        line: span.start.line,
-                        col: col + needle.chars().count(),
-                    },
+                    start: Pos::new(line, col),
+                    end: Pos::new(line, col + needle.chars().count()),
                 }
             }
             None => span,
@@ -182,7 +177,7 @@ impl Diagnostic {
             paint("1", &format!(": {}", self.title))
         );
         if let Some(loc) = &self.location {
-            let line_no = loc.span.start.line;
+            let line_no = loc.span.start.line as usize;
             let width = line_no.to_string().len();
             let pad = " ".repeat(width);
             let _ = writeln!(
@@ -194,9 +189,9 @@ impl Diagnostic {
             if let Some(line) = loc.file.line(line_no) {
                 let line = line.replace('\t', " ");
                 let len = line.chars().count();
-                let start = loc.span.start.col.min(len);
-                let end = if loc.span.end.line == line_no {
-                    loc.span.end.col.min(len)
+                let start = (loc.span.start.col as usize).min(len);
+                let end = if loc.span.end.line as usize == line_no {
+                    (loc.span.end.col as usize).min(len)
                 } else {
                     len
                 };
@@ -309,11 +304,8 @@ mod tests {
         let col = line.find("bad").unwrap();
         let file = SourceFile::new("a.yaml", format!("name: x\n{line}\n"));
         let span = Span {
-            start: Pos { line: 2, col },
-            end: Pos {
-                line: 2,
-                col: col + 3,
-            },
+            start: Pos::new(2, col),
+            end: Pos::new(2, col + 3),
         };
         let text = Diagnostic::new("bad").at(&file, span).render(false);
         let lines: Vec<&str> = text.lines().collect();

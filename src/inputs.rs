@@ -60,14 +60,8 @@ fn parse_dotenv(path: &Path, text: &str) -> Result<Vec<(String, MjValue)>, Diagn
         let line = line.strip_prefix("export ").unwrap_or(line);
         let Some((name, value)) = line.split_once('=') else {
             let span = yaml::Span {
-                start: yaml::Pos {
-                    line: i + 1,
-                    col: 0,
-                },
-                end: yaml::Pos {
-                    line: i + 1,
-                    col: raw.chars().count(),
-                },
+                start: yaml::Pos::new(i + 1, 0),
+                end: yaml::Pos::new(i + 1, raw.chars().count()),
             };
             return Err(Diagnostic::new("expected `NAME=value`").at(&file, span));
         };

@@ -63,7 +63,9 @@ pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
     }
     // At most one byte past the limit, whatever the metadata said: a pipe, `/dev/zero` or a
     // file that grows while it is read has no (or a wrong) size, and would be read forever.
-    let mut bytes = Vec::new();
+    // Room for the size the metadata gave (plus the one byte that detects growth), so that
+    // the text kept for diagnostics is not a vector doubled past it.
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_SCENARIO_SIZE) as usize + 1);
     std::fs::File::open(path)
         .and_then(|f| {
             use std::io::Read as _;
@@ -91,8 +93,8 @@ pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
                 .unwrap_or(0);
             let file = SourceFile::new(path, printable(&String::from_utf8_lossy(e.as_bytes())));
             let span = Span {
-                start: yaml::Pos { line, col },
-                end: yaml::Pos { line, col: col + 1 },
+                start: yaml::Pos::new(line, col),
+                end: yaml::Pos::new(line, col + 1),
             };
             return Err(LoadError::Invalid(vec![Diagnostic::new(
                 "the file is not UTF-8 text",
@@ -229,8 +231,8 @@ fn printable(text: &str) -> String {
 /// The span of `key:` written as a key of the block mapping that starts at `map` (same
 /// indentation), for rules about keys whose values keep no position of their own.
 fn key_span(file: &SourceFile, map: Span, key: &str) -> Option<Span> {
-    let col = map.start.col;
-    (map.start.line..=map.end.line).find_map(|n| {
+    let col = map.start.col as usize;
+    (map.start.line as usize..=map.end.line as usize).find_map(|n| {
         let line = file.line(n)?;
         let chars: Vec<char> = line.chars().collect();
         if chars.len() < col || chars[..col].iter().any(|c| !c.is_whitespace()) {
@@ -239,11 +241,8 @@ fn key_span(file: &SourceFile, map: Span, key: &str) -> Option<Span> {
         let rest: String = chars[col..].iter().collect();
         let after = rest.strip_prefix(key)?;
         after.trim_start().starts_with(':').then_some(Span {
-            start: yaml::Pos { line: n, col },
-            end: yaml::Pos {
-                line: n,
-                col: col + key.chars().count(),
-            },
+            start: yaml::Pos::new(n, col),
+            end: yaml::Pos::new(n, col + key.chars().count()),
         })
     })
 }

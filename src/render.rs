@@ -169,7 +169,7 @@ impl Renderer<'_> {
             set_header(n.clone(), v.clone());
         }
         if let Some(auth) = &req.auth {
-            let value = match &auth.value {
+            let value = match &*auth.value {
                 model::Auth::Basic(b) => {
                     use base64::Engine;
                     let user = self.text(&b.username)?;
@@ -218,7 +218,7 @@ impl Renderer<'_> {
         }
         if let Some(form) = &req.form {
             let mut ser = url::form_urlencoded::Serializer::new(String::new());
-            for (name, value) in form {
+            for (name, value) in form.iter() {
                 for text in self.scalars(value)? {
                     ser.append_pair(&name.value, &text);
                 }
@@ -310,13 +310,13 @@ pub fn locate(file: &SourceFile, span: Span, needle: &str) -> Span {
     if needle.is_empty() || !span.is_known() || !needle.chars().all(is_word) {
         return file.narrow(span, needle);
     }
-    let Some(line) = file.line(span.start.line) else {
+    let Some(line) = file.line(span.start.line as usize) else {
         return span;
     };
     let chars: Vec<char> = line.chars().collect();
-    let start = span.start.col.min(chars.len());
+    let start = (span.start.col as usize).min(chars.len());
     let end = if span.end.line == span.start.line {
-        span.end.col.min(chars.len())
+        (span.end.col as usize).min(chars.len())
     } else {
         chars.len()
     };
@@ -329,14 +329,8 @@ pub fn locate(file: &SourceFile, span: Span, needle: &str) -> Span {
     });
     match whole_word {
         Some(col) => Span {
-            start: crate::yaml::Pos {
-                line: span.start.line,
-                col,
-            },
-            end: crate::yaml::Pos {
-                line: span.start.line,
-                col: col + n,
-            },
+            start: crate::yaml::Pos::new(span.start.line as usize, col),
+            end: crate::yaml::Pos::new(span.start.line as usize, col + n),
         },
         None => file.narrow(span, &needle.iter().collect::<String>()),
     }

@@ -286,6 +286,9 @@ impl Runner {
                 result.duration = started.elapsed();
                 return (result, run.captured);
             }
+            // Exactly the room needed: results are kept until the reports are written, and a
+            // vector doubled past them would hold up to twice their size.
+            result.steps.reserve_exact(scenario.steps.len());
             for step in &scenario.steps {
                 let step_result = self.run_step(&mut run, step, observer).await;
                 observer.step_finished(depth, &step_result);

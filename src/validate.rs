@@ -119,7 +119,7 @@ impl Validator {
                     self.template(&cx, h, defined);
                 }
                 if let Some(auth) = &r.auth {
-                    match &auth.value {
+                    match &*auth.value {
                         crate::model::Auth::Basic(b) => {
                             self.template(&cx, &b.username, defined);
                             self.template(&cx, &b.password, defined);

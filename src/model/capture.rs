@@ -76,7 +76,7 @@ pub struct Capture {
     /// it, the capture fails the step. A single `{{ expr }}` keeps its type.
     #[serde(default)]
     #[schemars(example = 5, example = "n/a")]
-    pub default: Option<Value>,
+    pub default: Option<Box<Value>>,
     /// Mask the captured value in every output.
     #[serde(default)]
     #[schemars(example = true)]

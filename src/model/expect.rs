@@ -35,7 +35,7 @@ pub struct Expect {
     /// parsed JSON body.
     #[serde(default)]
     #[schemars(example = serde_json::json!({"contains": "widget"}))]
-    pub body: Option<Predicate>,
+    pub body: Option<Box<Predicate>>,
     /// The response must arrive within this duration (redirects included).
     #[serde(default)]
     #[schemars(with = "Option<DurationText>", example = &"500ms", example = 2)]

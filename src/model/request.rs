@@ -20,6 +20,8 @@ use serde::Deserialize;
     {"required": ["form", "body"]},
     {"required": ["multipart", "body"]}
 ]}))]
+// The body kinds and `auth` are boxed: most steps have one body kind or none, and inline
+// they made every request 900 bytes (docs/performance.md).
 pub struct Request {
     /// The HTTP method, in any case (default `GET`). Not templated.
     #[serde(default)]
@@ -47,13 +49,13 @@ pub struct Request {
     /// Sets the `Authorization` header: `basic` (username and password) or `bearer` (a token).
     #[serde(default)]
     #[schemars(example = serde_json::json!({"bearer": "{{ accessToken }}"}))]
-    pub auth: Option<Spanned<Auth>>,
+    pub auth: Option<Spanned<Box<Auth>>>,
     /// A JSON body (`Content-Type: application/json` unless `headers` sets one). Strings are
     /// templates at any depth, and a string that is exactly one `{{ expr }}` keeps the type
     /// of the expression.
     #[serde(default)]
     #[schemars(example = serde_json::json!({"name": "app-{{ runID }}", "enabled": true}))]
-    pub json: Option<Value>,
+    pub json: Option<Box<Value>>,
     /// An `application/x-www-form-urlencoded` body: name → value (templates); a list
     /// repeats the field.
     #[serde(default)]
@@ -61,19 +63,19 @@ pub struct Request {
         "grant_type": "client_credentials",
         "client_id": "{{ clientID }}"
     }))]
-    pub form: Option<IndexMap<Spanned<String>, Value>>,
+    pub form: Option<Box<IndexMap<Spanned<String>, Value>>>,
     /// A `multipart/form-data` body: text `fields` and `files`.
     #[serde(default)]
     #[schemars(example = serde_json::json!({
         "fields": {"title": "A greeting"},
         "files": {"upload": "data/hello.txt"}
     }))]
-    pub multipart: Option<Multipart>,
+    pub multipart: Option<Box<Multipart>>,
     /// A raw body: text (a template), or `{file: path}` sent as it is. No `Content-Type` is
     /// set; give one in `headers`.
     #[serde(default)]
     #[schemars(example = &"hello {{ who }}", example = serde_json::json!({"file": "data/hello.txt"}))]
-    pub body: Option<Body>,
+    pub body: Option<Box<Body>>,
     /// Follow 3xx responses (default: `defaults.follow_redirects`, which is `false`).
     #[serde(default)]
     #[schemars(example = true)]

@@ -108,10 +108,7 @@ fn next<'a>(
         Some(Ok((event, span))) => Ok(Some((event, Span::from_saphyr(&span)))),
         Some(Err(e)) => {
             let m = e.marker();
-            let pos = span::Pos {
-                line: m.line(),
-                col: m.col(),
-            };
+            let pos = span::Pos::new(m.line(), m.col());
             Err(ParseError {
                 message: format!("invalid YAML: {}", e.info()),
                 span: Span {
@@ -176,6 +173,9 @@ impl Builder {
                     }
                     items.push(self.node(parser, ev, sp, depth + 1)?);
                 };
+                // Kept until the scenario is built: without the room a growing vector keeps
+                // (a mapping of one key took four), the tree of a long file is half the size.
+                items.shrink_to_fit();
                 let node = Node {
                     span: Span {
                         start: span.start,
@@ -209,6 +209,7 @@ impl Builder {
                     }
                     entries.push((key, value));
                 };
+                entries.shrink_to_fit();
                 let node = Node {
                     span: Span {
                         start: span.start,

@@ -8,8 +8,22 @@ use std::marker::PhantomData;
 /// A position in a source file: line (1-based) and column (0-based, in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Pos {
-    pub line: usize,
-    pub col: usize,
+    // u32, not usize: a span is in every node and every `Spanned` value of the model, and
+    // halving it takes about a fifth off a loaded scenario (docs/performance.md). Files are
+    // capped at 8 MiB, far below 2^32 lines or columns.
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Pos {
+    /// A position from a line and a column counted in `usize`; past `u32::MAX` (which an
+    /// 8 MiB file cannot reach) they stay at `u32::MAX`.
+    pub fn new(line: usize, col: usize) -> Pos {
+        Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 /// A range in a source file. `Span::default()` (line 0) means "position unknown".
@@ -22,14 +36,8 @@ pub struct Span {
 impl Span {
     pub(crate) fn from_saphyr(span: &saphyr_parser::Span) -> Span {
         Span {
-            start: Pos {
-                line: span.start.line(),
-                col: span.start.col(),
-            },
-            end: Pos {
-                line: span.end.line(),
-                col: span.end.col(),
-            },
+            start: Pos::new(span.start.line(), span.start.col()),
+            end: Pos::new(span.end.line(), span.end.col()),
         }
     }
 
@@ -97,7 +105,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
                 f.write_str("a value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut nums = [0usize; 4];
+                let mut nums = [0u32; 4];
                 for slot in &mut nums {
                     let _: Option<de::IgnoredAny> = map.next_key()?;
                     *slot = map.next_value()?;
