@@ -44,6 +44,8 @@ pub struct ScenarioResult {
 }
 
 /// The result of one step.
+// `poll` and `error` are boxed: most steps have neither, and results are kept until the
+// reports are written (docs/performance.md).
 #[derive(Debug, Clone)]
 pub struct StepResult {
     pub name: String,
@@ -52,11 +54,11 @@ pub struct StepResult {
     pub request: Option<RequestSummary>,
     pub status: Option<u16>,
     pub duration: Duration,
-    pub poll: Option<PollSummary>,
+    pub poll: Option<Box<PollSummary>>,
     pub captures: Vec<CaptureResult>,
     pub assertions: Vec<AssertionResult>,
     /// Why the step could not run or failed outside assertions.
-    pub error: Option<Diagnostic>,
+    pub error: Option<Box<Diagnostic>>,
     /// The start of the response, masked, shown with failures.
     pub excerpt: Option<String>,
     /// The steps of an included scenario.

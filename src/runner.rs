@@ -394,7 +394,7 @@ impl Runner {
         let file = run.loaded.file.clone();
         let fail = |mut result: StepResult, outcome: Outcome, d: Diagnostic| {
             result.outcome = outcome;
-            result.error = Some(self.mask_diagnostic(d.note(in_step.clone())));
+            result.error = Some(Box::new(self.mask_diagnostic(d.note(in_step.clone()))));
             result.duration = started.elapsed();
             result
         };
@@ -464,12 +464,12 @@ impl Runner {
                 diagnostic,
                 poll,
             }) => {
-                result.poll = poll;
+                result.poll = poll.map(Box::new);
                 let d = diagnostic.at(&file, request.value.url.span);
                 return fail(result, outcome, d);
             }
         };
-        result.poll = poll_summary;
+        result.poll = poll_summary.map(Box::new);
         result.status = Some(response.response.status);
         let failed_poll = result
             .poll
@@ -563,16 +563,16 @@ impl Runner {
                 result.excerpt = Some(self.excerpt(&response.response));
             }
             if let Some(d) = capture_error {
-                result.error = Some(self.mask_diagnostic(d.note(in_step)));
+                result.error = Some(Box::new(self.mask_diagnostic(d.note(in_step))));
             } else if failed_poll {
                 if let Some(p) = &result.poll {
-                    result.error = Some(
+                    result.error = Some(Box::new(
                         self.mask_diagnostic(
                             Diagnostic::new(format!("polling failed: {}", p.stopped))
                                 .at(&file, s.poll.as_ref().map(|p| p.span).unwrap_or_default())
                                 .note(in_step),
                         ),
-                    );
+                    ));
                 }
             }
         }

@@ -165,6 +165,28 @@ pub fn time_child(program: &Path, args: &[String]) -> (Duration, ExitStatus) {
     (started.elapsed(), status)
 }
 
+/// Wall time from starting every one of `runs` (program and arguments) at once until the
+/// last has exited, output discarded; and whether all succeeded.
+pub fn time_children(program: &Path, runs: &[Vec<String>]) -> (Duration, bool) {
+    let started = Instant::now();
+    let children: Vec<_> = runs
+        .iter()
+        .map(|args| {
+            Command::new(program)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("cannot start the child process")
+        })
+        .collect();
+    let mut ok = true;
+    for mut child in children {
+        ok &= child.wait().map(|s| s.success()).unwrap_or(false);
+    }
+    (started.elapsed(), ok)
+}
+
 /// This process's current resident set size, bytes.
 pub fn own_rss() -> u64 {
     status_field_kb("/proc/self/status", "VmRSS:").unwrap_or(0) * 1024

@@ -227,7 +227,7 @@ fn step(s: &StepResult) -> Step<'_> {
             history: &p.history,
             final_interval_ms: millis(p.final_interval),
         }),
-        error: s.error.as_ref().map(error),
+        error: s.error.as_deref().map(error),
         excerpt: s.excerpt.as_deref(),
         included: s.included.as_deref().map(|i| Box::new(scenario(i))),
     }

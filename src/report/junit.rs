@@ -263,12 +263,12 @@ mod tests {
             url: "http://h/x?a=1&b=2".into(),
         });
         failing.status = Some(500);
-        failing.poll = Some(PollSummary {
+        failing.poll = Some(Box::new(PollSummary {
             attempts: 3,
             stopped: "until held after 3 attempt(s)".into(),
             history: vec![],
             final_interval: Duration::from_secs(1),
-        });
+        }));
         failing.assertions.push(AssertionResult {
             what: "status".into(),
             passed: false,
