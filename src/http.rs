@@ -523,12 +523,11 @@ fn build_verifying_tls(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, Htt
             extra.push(cert.map_err(|e| failed(&format!("bad CA certificate: {e}")))?);
         }
     }
-    let verifier = if extra.is_empty() {
-        rustls_platform_verifier::Verifier::new(provider.clone())
-    } else {
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-    }
-    .map_err(|e| failed(&e))?;
+    let verifier = LazyVerifier {
+        provider: provider.clone(),
+        extra,
+        verifier: std::sync::OnceLock::new(),
+    };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(rustls::ALL_VERSIONS)
         .map_err(|e| failed(&e))?
@@ -537,6 +536,79 @@ fn build_verifying_tls(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, Htt
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The platform verifier (the system's roots plus `--cacert`), made at the first TLS
+/// handshake rather than with the client.
+///
+/// Why: making it reads and parses every root certificate of the system, some 18 million
+/// instructions (callgrind; a third of a 50-scenario suite's), and a run whose URLs are all
+/// `http://` — the sandbox, a local server — never needs it. The `--cacert` files are still
+/// parsed up front, so a bad one is reported before anything is sent.
+#[derive(Debug)]
+struct LazyVerifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+    verifier: std::sync::OnceLock<Result<rustls_platform_verifier::Verifier, String>>,
+}
+
+impl LazyVerifier {
+    fn get(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        let made = self.verifier.get_or_init(|| {
+            let provider = self.provider.clone();
+            if self.extra.is_empty() {
+                rustls_platform_verifier::Verifier::new(provider)
+            } else {
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    self.extra.clone(),
+                    provider,
+                )
+            }
+            .map_err(|e| e.to_string())
+        });
+        made.as_ref().map_err(|e| {
+            rustls::Error::General(format!("cannot load the trusted root certificates: {e}"))
+        })
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for LazyVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.get()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        // What the platform verifier answers on Linux, without making it.
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// How long a TCP (and TLS) connection may take to open, within the request's timeout.

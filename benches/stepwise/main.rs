@@ -197,7 +197,7 @@ fn server_threads() -> usize {
 /// Stops after 30 minutes or when standard input closes.
 fn serve(dir: &Path) {
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(server_threads())
         .enable_all()
         .build()
         .expect("server runtime");
@@ -216,7 +216,8 @@ fn serve(dir: &Path) {
     println!("scenarios in {}", dir.display());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+        // Read and drop, so that an endless input (`< /dev/zero`) is not kept in memory.
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
         let _ = tx.send(());
     });
     let _ = rx.recv_timeout(Duration::from_secs(30 * 60));
