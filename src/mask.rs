@@ -177,6 +177,120 @@ impl Masker {
     }
 }
 
+/// Bytes a [`MaskingWriter`] gathers before it masks and passes them on.
+const CHUNK: usize = 64 * 1024;
+
+impl Masker {
+    /// A writer that masks every known secret in what passes through it, for texts too big
+    /// to hold twice (a report of a long run): what [`MaskingWriter::finish`] has written is
+    /// exactly `self.mask(whole text)`, holding only a chunk at a time.
+    pub fn writer<W: std::io::Write>(&self, inner: W) -> MaskingWriter<'_, W> {
+        self.writer_with_chunk(inner, CHUNK)
+    }
+
+    fn writer_with_chunk<W: std::io::Write>(&self, inner: W, chunk: usize) -> MaskingWriter<'_, W> {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        let longest = secrets.all.iter().map(String::len).max().unwrap_or(0);
+        MaskingWriter {
+            masker: self,
+            inner,
+            pending: Vec::new(),
+            // A secret's replacement may reveal another one anywhere: then nothing is masked
+            // before the whole text is there.
+            hold: if secrets.holds_mask {
+                usize::MAX
+            } else {
+                longest.saturating_sub(1)
+            },
+            forms: secrets.all.clone(),
+            chunk: chunk.max(1),
+        }
+    }
+}
+
+/// See [`Masker::writer`]. Text reaches the inner writer in chunks, each masked once every
+/// secret that could start in it is wholly in view; `flush` flushes only the inner writer,
+/// and [`finish`](MaskingWriter::finish) writes the rest.
+pub struct MaskingWriter<'a, W: std::io::Write> {
+    masker: &'a Masker,
+    inner: W,
+    pending: Vec<u8>,
+    /// Bytes kept back at the end of `pending`: the longest secret but one, so that any
+    /// secret starting before them is whole.
+    hold: usize,
+    /// The secrets known when the writer was made.
+    forms: Vec<String>,
+    chunk: usize,
+}
+
+impl<W: std::io::Write> MaskingWriter<'_, W> {
+    /// Masks and writes what is left, flushes the inner writer and returns it.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.emit(true)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+
+    /// Masks and writes the part of `pending` that no later byte can change: all of it when
+    /// `all`, else up to a cut before the held-back bytes, on a character boundary and
+    /// outside any occurrence of a secret.
+    fn emit(&mut self, all: bool) -> std::io::Result<()> {
+        let mut cut = if all {
+            self.pending.len()
+        } else {
+            self.pending.len().saturating_sub(self.hold)
+        };
+        if !all {
+            loop {
+                while cut > 0 && self.pending.get(cut).is_some_and(|b| b & 0xC0 == 0x80) {
+                    cut -= 1;
+                }
+                let across = self
+                    .forms
+                    .iter()
+                    .filter_map(|f| occurrence_across(&self.pending, cut, f.as_bytes()))
+                    .min();
+                match across {
+                    Some(start) => cut = start,
+                    None => break,
+                }
+            }
+        }
+        if cut == 0 {
+            return Ok(());
+        }
+        let text = std::str::from_utf8(&self.pending[..cut])
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        self.inner.write_all(self.masker.mask(text).as_bytes())?;
+        self.pending.drain(..cut);
+        Ok(())
+    }
+}
+
+/// The start of the first occurrence of `secret` in `bytes` that begins before `cut` and
+/// ends after it.
+fn occurrence_across(bytes: &[u8], cut: usize, secret: &[u8]) -> Option<usize> {
+    if secret.len() < 2 || cut == 0 {
+        return None;
+    }
+    let first = cut.saturating_sub(secret.len() - 1);
+    (first..cut).find(|&p| bytes.get(p..p + secret.len()) == Some(secret))
+}
+
+impl<W: std::io::Write> std::io::Write for MaskingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= self.chunk.saturating_add(self.hold) {
+            self.emit(false)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,5 +597,84 @@ mod learn_tests {
             m.mask(text),
             format!("{MASK} {MASK} {MASK} {MASK} bob Bearer {MASK}")
         );
+    }
+
+    /// Whatever the chunk size, the writer gives what masking the whole text gives: secrets
+    /// cut by every chunk boundary, next to each other, overlapping, inside multi-byte text.
+    #[test]
+    fn the_masking_writer_equals_masking_the_whole_text() {
+        use std::io::Write as _;
+        let m = Masker::new();
+        m.add("s3cr3t-token");
+        m.add("abcd");
+        m.add("cdef");
+        m.add("tük");
+        let pieces = [
+            "x",
+            "s3cr3t-token",
+            "é",
+            "abcdef",
+            "\"",
+            "s3cr3t",
+            "-token",
+            "a",
+            "tük",
+            "✓",
+            "ab",
+            "cd",
+            "ef",
+            "  ",
+            "s3cr3t%2Dtoken",
+            "abcdabcd",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..300 {
+            let mut text = String::new();
+            for _ in 0..40 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let expected = m.mask(&text).into_owned();
+            for chunk in [1, 2, 3, 5, 8, 13, 64] {
+                let mut w = m.writer_with_chunk(Vec::new(), chunk);
+                // Written in uneven pieces, some splitting characters.
+                for part in text.as_bytes().chunks(1 + chunk % 7) {
+                    w.write_all(part).unwrap();
+                }
+                let out = String::from_utf8(w.finish().unwrap()).unwrap();
+                assert_eq!(out, expected, "chunk {chunk}, text {text:?}");
+                assert!(
+                    !out.contains("s3cr3t-token") && !out.contains("abcd"),
+                    "{out}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_masking_writer_without_secrets_passes_text_through() {
+        use std::io::Write as _;
+        let m = Masker::new();
+        let mut w = m.writer(Vec::new());
+        w.write_all("plain ✓ text".as_bytes()).unwrap();
+        assert_eq!(w.finish().unwrap(), "plain ✓ text".as_bytes());
+    }
+
+    #[test]
+    fn the_masking_writer_holds_everything_when_a_secret_holds_the_mask() {
+        use std::io::Write as _;
+        let m = Masker::new();
+        m.add("x•y-secret");
+        m.add("plain-secret");
+        let text = "a x•y-secret b plain-secret c".repeat(50);
+        let mut w = m.writer_with_chunk(Vec::new(), 4);
+        for part in text.as_bytes().chunks(3) {
+            w.write_all(part).unwrap();
+        }
+        let out = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(out, m.mask(&text));
+        assert!(!out.contains("plain-secret") && !out.contains("x•y-secret"));
     }
 }

@@ -14,6 +14,14 @@ pub const VERSION: u32 = 1;
 
 /// Renders the whole run as a pretty-printed JSON document, ending with a line break.
 pub fn render(run: &RunResult) -> String {
+    let mut out = Vec::new();
+    // Writing into a vector cannot fail.
+    let _ = render_to(run, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`render`], written to `out` as it is serialised.
+pub fn render_to(run: &RunResult, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let report = Report {
         version: VERSION,
         stepwise: env!("CARGO_PKG_VERSION"),
@@ -23,13 +31,9 @@ pub fn render(run: &RunResult) -> String {
         summary: summary(run),
         scenarios: run.scenarios.iter().map(scenario).collect(),
     };
-    // Serialising plain structs of strings and numbers cannot fail; should it ever, the
-    // report still says so in valid JSON rather than disappearing.
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {
-        serde_json::json!({ "version": VERSION, "error": e.to_string() }).to_string()
-    });
-    text.push('\n');
-    text
+    // Serialising plain structs of strings and numbers cannot fail but for the writer.
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 #[derive(Serialize)]

@@ -22,11 +22,15 @@ pub struct ReportFiles<'a> {
 
 /// Renders each report asked for, masks it once more and writes it atomically. Returns a
 /// message for each report that could not be written (the others are still written).
+///
+/// The JSON report is serialised straight into the file through the masker's writer, so a
+/// long run's report is never held in memory, let alone twice (docs/performance.md).
 pub fn write_reports(files: ReportFiles<'_>, run: &RunResult, masker: &Masker) -> Vec<String> {
-    type Render = fn(&RunResult) -> String;
+    type Render = fn(&RunResult, &mut dyn io::Write) -> io::Result<()>;
+    let junit: Render = |run, out| out.write_all(junit::render(run).as_bytes());
     let reports: [(&str, Option<&Path>, Render); 2] = [
-        ("JUnit", files.junit, junit::render),
-        ("JSON", files.json, json::render),
+        ("JUnit", files.junit, junit),
+        ("JSON", files.json, json::render_to),
     ];
     let mut errors = Vec::new();
     for (kind, path, render) in reports {
@@ -34,9 +38,12 @@ pub fn write_reports(files: ReportFiles<'_>, run: &RunResult, masker: &Masker) -
         // Defence in depth: the runner masks values as it records them; this pass catches
         // any secret that reached a result some other way (the masker also knows the JSON-
         // and XML-escaped forms of each secret).
-        let text = render(run);
-        let text = masker.mask(&text);
-        if let Err(e) = write_atomically(path, &text) {
+        let written = write_atomically_with(path, |file| {
+            let mut out = masker.writer(io::BufWriter::new(file));
+            render(run, &mut out)?;
+            out.finish()?.flush()
+        });
+        if let Err(e) = written {
             errors.push(format!(
                 "cannot write the {kind} report `{}`: {e}",
                 path.display()
@@ -48,8 +55,15 @@ pub fn write_reports(files: ReportFiles<'_>, run: &RunResult, masker: &Masker) -
 
 /// Writes `contents` to `path` so that readers see the old file or the new one, never a
 /// part: a temporary file in the same directory, flushed to disk, then renamed over `path`.
-/// Missing parent directories are created.
 pub fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
+    write_atomically_with(path, |file| file.write_all(contents.as_bytes()))
+}
+
+/// [`write_atomically`] for contents that `write` produces into the temporary file.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -62,9 +76,7 @@ pub fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
     };
     std::fs::create_dir_all(dir)?;
     let (temp, mut file) = create_temp(dir, &name.to_string_lossy())?;
-    let written = file
-        .write_all(contents.as_bytes())
-        .and_then(|()| file.sync_all());
+    let written = write(&mut file).and_then(|()| file.sync_all());
     drop(file);
     if let Err(e) = written.and_then(|()| std::fs::rename(&temp, path)) {
         let _ = std::fs::remove_file(&temp);
