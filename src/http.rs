@@ -483,10 +483,10 @@ async fn read_body(
 /// `ca_certs`, what reqwest builds by itself (rustls-platform-verifier, TLS 1.2 and 1.3, ALPN
 /// `h2` then `http/1.1`).
 ///
-/// Built once per process and set of CA files, then copied into each scenario's client: the
-/// verifier loads and parses every root certificate of the system (`/etc/ssl/certs`), about
-/// 2 ms, which was most of a small scenario's time and, being file-system bound, kept a suite
-/// from going faster with more jobs (docs/performance.md). Each client still gets its own
+/// Built once per process and set of CA files, then copied into each scenario's client:
+/// making the verifier loads and parses every root certificate of the system
+/// (`/etc/ssl/certs`), which was most of a small scenario's time (docs/performance.md); it is
+/// now made at the first TLS handshake ([`LazyVerifier`]). Each client still gets its own
 /// connection pool, cookie jar and TLS session cache, as before.
 fn verifying_tls(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, HttpError> {
     type Cache = Vec<(Vec<Vec<u8>>, Arc<rustls::ClientConfig>)>;
@@ -542,7 +542,7 @@ fn build_verifying_tls(ca_certs: &[Vec<u8>]) -> Result<rustls::ClientConfig, Htt
 /// handshake rather than with the client.
 ///
 /// Why: making it reads and parses every root certificate of the system, some 18 million
-/// instructions (callgrind; a third of a 50-scenario suite's), and a run whose URLs are all
+/// instructions (callgrind; 28 % of a 50-scenario suite's), and a run whose URLs are all
 /// `http://` — the sandbox, a local server — never needs it. The `--cacert` files are still
 /// parsed up front, so a bad one is reported before anything is sent.
 #[derive(Debug)]

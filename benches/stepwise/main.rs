@@ -60,7 +60,7 @@ impl Plan {
             chains: vec![(100, 9, 5), (1_000, 7, 5), (10_000, 3, 3)],
             startup_runs: 50,
             suite_files: 500,
-            suite_rounds: 3,
+            suite_rounds: 5,
             big_bytes: 50_000_000,
             big_runs: 3,
             flow_copies: 200,
@@ -507,6 +507,7 @@ impl Bench {
         };
         let jobs = [1usize, 2, 4];
         let mut rates: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
+        let mut busy: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
         let mut machine = Vec::new();
         let mut two_processes = Vec::new();
         for _ in 0..self.plan.suite_rounds {
@@ -519,6 +520,7 @@ impl Bench {
             two_processes.push(self.plan.suite_files as f64 / wall.as_secs_f64());
             // Interleaved, so that a noisy minute hurts every setting alike.
             for (k, j) in jobs.iter().enumerate() {
+                let ticks = measure::cpu_ticks();
                 let run = run_child(
                     &self.rss,
                     self.scratch.path(),
@@ -526,6 +528,7 @@ impl Bench {
                     &run_args(&dir, *j),
                     CHILD_LIMIT,
                 );
+                busy[k].push(measure::busy_share(ticks, measure::cpu_ticks()));
                 assert!(run.status.success(), "suite with --jobs {j} failed");
                 rates[k].push(self.plan.suite_files as f64 / run.wall.as_secs_f64());
             }
@@ -533,6 +536,7 @@ impl Bench {
         let s: Vec<Summary> = rates.iter().map(|r| Summary::of(r)).collect();
         let machine = Summary::of(&machine);
         let pair = Summary::of(&two_processes);
+        let busy: Vec<Summary> = busy.iter().map(|b| Summary::of(b)).collect();
         report.fact(
             "two threads of pure computation vs one (measured during the suite runs)",
             format!("{:.2}× ({})", machine.median, machine.spread(2)),
@@ -576,7 +580,11 @@ impl Bench {
                     self.plan.suite_files
                 ),
                 value: format!("{:.0} scenarios/s", s[k].median),
-                spread: s[k].spread(0),
+                spread: format!(
+                    "{}; cores busy {:.0}%",
+                    s[k].spread(0),
+                    100.0 * busy[k].median
+                ),
                 target,
                 ratio,
                 met,

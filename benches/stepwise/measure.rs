@@ -187,6 +187,35 @@ pub fn time_children(program: &Path, runs: &[Vec<String>]) -> (Duration, bool) {
     (started.elapsed(), ok)
 }
 
+/// The machine's CPU time so far, from `/proc/stat`: (all, idle) in clock ticks, every
+/// core together.
+pub fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let all = fields.iter().take(8).sum();
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    (all, idle)
+}
+
+/// The share of every core's time that was busy between two [`cpu_ticks`] readings.
+pub fn busy_share(before: (u64, u64), after: (u64, u64)) -> f64 {
+    let all = after.0.saturating_sub(before.0) as f64;
+    let idle = after.1.saturating_sub(before.1) as f64;
+    if all == 0.0 {
+        0.0
+    } else {
+        (all - idle) / all
+    }
+}
+
 /// This process's current resident set size, bytes.
 pub fn own_rss() -> u64 {
     status_field_kb("/proc/self/status", "VmRSS:").unwrap_or(0) * 1024
