@@ -6,6 +6,14 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 /// How a step or scenario ended.
+/// Text kept in results: up to 24 bytes inline, without an allocation of its own.
+///
+/// Why: results are kept until the reports are written, and most of their strings are short
+/// (`status`, `200`, `true`, a step's name, a position): as `String`s, each took a heap block
+/// with its header, and a run kept 1.25 KB per step, more than the report's JSON of it
+/// (docs/performance.md).
+pub type Text = compact_str::CompactString;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
     Passed,
@@ -48,7 +56,7 @@ pub struct ScenarioResult {
 // reports are written (docs/performance.md).
 #[derive(Debug, Clone)]
 pub struct StepResult {
-    pub name: String,
+    pub name: Text,
     pub outcome: Outcome,
     /// `METHOD URL` of the (last) request, masked.
     pub request: Option<RequestSummary>,
@@ -70,7 +78,7 @@ pub struct StepResult {
 }
 
 impl StepResult {
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Text>) -> Self {
         StepResult {
             name: name.into(),
             outcome: Outcome::Passed,
@@ -90,8 +98,8 @@ impl StepResult {
 
 #[derive(Debug, Clone)]
 pub struct RequestSummary {
-    pub method: String,
-    pub url: String,
+    pub method: Text,
+    pub url: Text,
 }
 
 /// How polling went.
@@ -108,9 +116,9 @@ pub struct PollSummary {
 
 #[derive(Debug, Clone)]
 pub struct CaptureResult {
-    pub name: String,
+    pub name: Text,
     /// The value as shown (masked when secret).
-    pub value: String,
+    pub value: Text,
     pub secret: bool,
 }
 
@@ -118,12 +126,12 @@ pub struct CaptureResult {
 #[derive(Debug, Clone)]
 pub struct AssertionResult {
     /// What was checked, e.g. `jsonpath $.status equals`.
-    pub what: String,
+    pub what: Text,
     pub passed: bool,
-    pub expected: String,
-    pub actual: String,
+    pub expected: Text,
+    pub actual: Text,
     /// `file:line:col` of the assertion in the scenario.
-    pub position: Option<String>,
+    pub position: Option<Text>,
     /// A unified diff from what was expected to what came (snapshots), masked.
     pub diff: Option<String>,
 }

@@ -450,8 +450,8 @@ impl Runner {
             Err(d) => return fail(result, Outcome::Invalid, d),
         };
         result.request = Some(RequestSummary {
-            method: prepared.method.to_string(),
-            url: self.masker.mask(prepared.url.as_str()).into_owned(),
+            method: prepared.method.to_string().into(),
+            url: self.masker.mask(prepared.url.as_str()).into_owned().into(),
         });
         let sent = match &s.poll {
             Some(poll) => self.poll(run, s, poll, &prepared, observer, trace).await,
@@ -487,12 +487,13 @@ impl Runner {
                     self.set_var(run, &name.value, v.clone(), secret);
                     run.captured.insert(name.value.clone(), v.clone());
                     result.captures.push(CaptureResult {
-                        name: name.value.clone(),
+                        name: name.value.clone().into(),
                         // Mask before cutting: a cut secret would no longer match.
                         value: eval::capture::excerpt(
                             &self.masker.mask(&eval::capture::value_text(&v)),
                             200,
-                        ),
+                        )
+                        .into(),
                         secret: secret || run.secret_names.contains(&name.value),
                     });
                 }

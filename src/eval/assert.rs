@@ -146,16 +146,20 @@ impl Checker<'_, '_> {
             let path = self
                 .shown_path
                 .get_or_insert_with(|| crate::diagnostic::display_path(&file.path));
-            Some(format!("{path}:{}:{}", span.start.line, span.start.col + 1))
+            Some(compact_str::format_compact!(
+                "{path}:{}:{}",
+                span.start.line,
+                span.start.col + 1
+            ))
         } else {
             None
         };
         self.out.push(AssertionResult {
-            what: what.to_owned(),
+            what: what.into(),
             passed,
             // Mask before cutting: a cut secret would no longer match.
-            expected: excerpt(&self.masker.mask(&expected), 300),
-            actual: excerpt(&self.masker.mask(&actual), 300),
+            expected: excerpt(&self.masker.mask(&expected), 300).into(),
+            actual: excerpt(&self.masker.mask(&actual), 300).into(),
             position,
             diff: None,
         });

@@ -110,17 +110,17 @@ pub fn check(c: &Check<'_>) -> AssertionResult {
     let path = file::path_for(c.scenario, &name);
     let shown = crate::diagnostic::display_path(&path);
     let mut result = AssertionResult {
-        what: format!("snapshot {name}"),
+        what: format!("snapshot {name}").into(),
         passed: false,
-        expected: format!("the stored snapshot `{shown}`"),
-        actual: String::new(),
-        position: c.position.clone(),
+        expected: format!("the stored snapshot `{shown}`").into(),
+        actual: String::new().into(),
+        position: c.position.clone().map(Into::into),
         diff: None,
     };
     let content = match content::render(c.spec, c.response, c.masker) {
         Ok(text) => text,
         Err(e) => {
-            result.actual = format!("no snapshot: {e}");
+            result.actual = format!("no snapshot: {e}").into();
             return result;
         }
     };
@@ -146,7 +146,7 @@ pub fn check(c: &Check<'_>) -> AssertionResult {
             };
             if let Err(e) = outcome {
                 result.passed = false;
-                result.actual = format!("the same, but {e}");
+                result.actual = format!("the same, but {e}").into();
             }
             return result;
         }
@@ -169,7 +169,7 @@ pub fn check(c: &Check<'_>) -> AssertionResult {
         (Some(_), _) => "a different response".to_owned(),
         (None, Some(e)) => format!("a response, but {e}"),
         (None, None) => {
-            result.expected = format!("a stored snapshot `{shown}`");
+            result.expected = format!("a stored snapshot `{shown}`").into();
             "none stored yet".to_owned()
         }
     };
@@ -179,7 +179,7 @@ pub fn check(c: &Check<'_>) -> AssertionResult {
             .map(|()| {
                 result.passed = true;
                 // Passed checks show only their `what` (with `-v`): say there what happened.
-                result.what = format!("snapshot {name} (written to `{shown}`)");
+                result.what = format!("snapshot {name} (written to `{shown}`)").into();
                 format!("written to `{shown}`")
             }),
         Write::Pending => file::write(&pending, &new).map(|()| {
@@ -200,10 +200,10 @@ pub fn check(c: &Check<'_>) -> AssertionResult {
         Write::Nothing => Ok("nothing written (`--update-snapshots no`)".to_owned()),
     };
     result.actual = match written {
-        Ok(note) => format!("{what_happened}; {note}"),
+        Ok(note) => format!("{what_happened}; {note}").into(),
         Err(e) => {
             result.passed = false;
-            format!("{what_happened}; {e}")
+            format!("{what_happened}; {e}").into()
         }
     };
     if result.passed {

@@ -38,7 +38,7 @@ async fn capture_values_are_what_the_response_held() {
         .steps
         .iter()
         .flat_map(|s| &s.captures)
-        .map(|c| (c.name.clone(), c.value.clone()))
+        .map(|c| (c.name.to_string(), c.value.to_string()))
         .collect();
     let get = |name: &str| {
         captured
