@@ -124,7 +124,19 @@ fn too_large(path: &Path, size: Option<u64>) -> LoadError {
 /// Parses and checks scenario text (the path is used for messages and relative files).
 pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
     let file = SourceFile::new(path, text);
-    let node = match yaml::parse(&file.text) {
+    // Each step is built into the model as soon as it is parsed, and its nodes dropped: the
+    // tree of every step is never held at once (see `yaml::parse_streaming_steps`).
+    let mut steps: Vec<yaml::Spanned<crate::model::Step>> = Vec::new();
+    let mut step_failed = false;
+    let parsed = yaml::parse_streaming_steps(&file.text, &mut |item| {
+        if !step_failed {
+            match yaml::from_node(&item) {
+                Ok(step) => steps.push(step),
+                Err(_) => step_failed = true,
+            }
+        }
+    });
+    let node = match parsed {
         Ok(Some(node)) => node,
         Ok(None) => {
             return Err(LoadError::Invalid(vec![Diagnostic::new(
@@ -142,7 +154,26 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
             ]));
         }
     };
-    let scenario: Scenario = deserialize_scenario(node).map_err(|e| {
+    let built = match yaml::from_node::<Scenario>(&node) {
+        Ok(mut scenario) if !step_failed => {
+            // Streamed steps are not in the tree; steps that were not streamed are.
+            if !steps.is_empty() {
+                steps.shrink_to_fit();
+                scenario.steps = steps;
+            }
+            Ok(scenario)
+        }
+        _ => {
+            // Some problem: the whole tree, as without streaming, so that the problem
+            // reported is the first one in the file.
+            drop(steps);
+            match yaml::parse(&file.text) {
+                Ok(Some(whole)) => yaml::from_node::<Scenario>(&whole),
+                _ => yaml::from_node::<Scenario>(&node),
+            }
+        }
+    };
+    let scenario: Scenario = built.map_err(|e| {
         let mut d = Diagnostic::new(e.message).maybe_hint(e.hint);
         if let Some(span) = e.span {
             d = d.at(&file, span);
@@ -163,55 +194,6 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
         return Err(LoadError::Invalid(problems));
     }
     Ok(LoadedScenario { file, scenario })
-}
-
-/// Deserializes a scenario from its node tree, dropping each step's nodes as soon as the
-/// step is built.
-///
-/// Why: a file's node tree takes about as much memory as the model built from it (some 3 KB
-/// per step); built whole, then deserialized whole, both were held at once: the peak of a
-/// long scenario (massif, docs/performance.md). Here the steps are deserialized after the
-/// other keys, one at a time. If the other keys have a problem, the whole tree is
-/// deserialized as before, so the problem reported is still the first one in the file.
-fn deserialize_scenario(mut node: yaml::Node) -> Result<Scenario, yaml::DeError> {
-    let Some((at, steps)) = take_steps(&mut node) else {
-        return yaml::from_node(&node);
-    };
-    match yaml::from_node::<Scenario>(&node) {
-        Ok(mut scenario) => {
-            let mut built = Vec::with_capacity(steps.len());
-            for step in steps {
-                built.push(yaml::from_node::<yaml::Spanned<crate::model::Step>>(&step)?);
-            }
-            scenario.steps = built;
-            Ok(scenario)
-        }
-        Err(_) => {
-            if let yaml::NodeKind::Map(entries) = &mut node.kind {
-                if let Some((_, value)) = entries.get_mut(at) {
-                    value.kind = yaml::NodeKind::Seq(steps);
-                }
-            }
-            yaml::from_node(&node)
-        }
-    }
-}
-
-/// Takes the list of steps out of a scenario's tree, leaving an empty list: its position
-/// among the keys and the step nodes.
-fn take_steps(node: &mut yaml::Node) -> Option<(usize, Vec<yaml::Node>)> {
-    let yaml::NodeKind::Map(entries) = &mut node.kind else {
-        return None;
-    };
-    entries
-        .iter_mut()
-        .enumerate()
-        .find_map(|(at, (key, value))| match (&key.kind, &mut value.kind) {
-            (yaml::NodeKind::Str(k), yaml::NodeKind::Seq(items)) if k == "steps" => {
-                Some((at, std::mem::take(items)))
-            }
-            _ => None,
-        })
 }
 
 /// The text with every control character but tab and line breaks replaced by one visible

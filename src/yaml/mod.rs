@@ -31,7 +31,9 @@ pub enum NodeKind {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    /// Up to 24 bytes inline: most keys and scalar values of a scenario are short, and the
+    /// whole tree of a file is held while it is read (docs/performance.md).
+    Str(compact_str::CompactString),
     Seq(Vec<Node>),
     /// Keys keep their own nodes so that errors can point at a key.
     Map(Vec<(Node, Node)>),
@@ -68,9 +70,32 @@ const MAX_DEPTH: usize = 256;
 
 /// Parses a YAML source holding exactly one document. An empty document yields `None`.
 pub fn parse(source: &str) -> Result<Option<Node>, ParseError> {
+    parse_document(source, None)
+}
+
+/// Parses like [`parse`], but hands each item of the root mapping's `steps` sequence to
+/// `item` as soon as it is built, rather than keeping it in the tree; that sequence is left
+/// empty in the tree returned. So the tree of every step is never held at once.
+///
+/// Why: a long scenario's tree took as much memory as the model built from it, and memory
+/// freed from the tree was largely not reused by the model, so a 10,000-step file's peak
+/// held both (docs/performance.md). A `steps` sequence that carries an anchor (which a
+/// later alias could repeat) is kept in the tree as [`parse`] would.
+pub fn parse_streaming_steps(
+    source: &str,
+    item: &mut dyn FnMut(Node),
+) -> Result<Option<Node>, ParseError> {
+    parse_document(source, Some(item))
+}
+
+fn parse_document(
+    source: &str,
+    steps: Option<&mut dyn FnMut(Node)>,
+) -> Result<Option<Node>, ParseError> {
     let mut builder = Builder {
         anchors: HashMap::new(),
         nodes: 0,
+        steps,
     };
     let mut parser = Parser::new_from_str(source);
     let mut documents = 0usize;
@@ -120,12 +145,14 @@ fn next<'a>(
     }
 }
 
-struct Builder {
+struct Builder<'s> {
     anchors: HashMap<usize, Node>,
     nodes: usize,
+    /// Where the items of the root's `steps` go, when they are streamed.
+    steps: Option<&'s mut dyn FnMut(Node)>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn node<'a>(
         &mut self,
         parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
@@ -155,7 +182,7 @@ impl Builder {
                         Some("int") | Some("float") | Some("bool") | Some("null") => {
                             resolve_plain(&value)
                         }
-                        _ => NodeKind::Str(value.into_owned()),
+                        _ => NodeKind::Str(value.as_ref().into()),
                     }
                 } else {
                     resolve_plain(&value)
@@ -190,7 +217,8 @@ impl Builder {
                 let mut entries: Vec<(Node, Node)> = Vec::new();
                 // A set, not a scan of `entries`: a scan is quadratic, and an 8 MiB file
                 // holds hundreds of thousands of keys (hours of comparisons).
-                let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+                let mut seen: std::collections::HashSet<compact_str::CompactString> =
+                    std::collections::HashSet::new();
                 let end = loop {
                     let (ev, sp) = self.expect_event(parser, span)?;
                     if let Event::MappingEnd = ev {
@@ -198,7 +226,15 @@ impl Builder {
                     }
                     let key = self.node(parser, ev, sp, depth + 1)?;
                     let (vev, vsp) = self.expect_event(parser, span)?;
-                    let value = self.node(parser, vev, vsp, depth + 1)?;
+                    let streamed = depth == 0
+                        && self.steps.is_some()
+                        && matches!(&key.kind, NodeKind::Str(k) if k == "steps")
+                        && matches!(vev, Event::SequenceStart(0, _));
+                    let value = if streamed {
+                        self.streamed_sequence(parser, vsp, depth + 1)?
+                    } else {
+                        self.node(parser, vev, vsp, depth + 1)?
+                    };
                     if let NodeKind::Str(k) = &key.kind {
                         if !seen.insert(k.clone()) {
                             return Err(ParseError {
@@ -246,6 +282,34 @@ impl Builder {
                 span,
             }),
         }
+    }
+
+    /// A sequence (its start event already read) whose items go to `self.steps`; returns
+    /// it empty, with its span.
+    fn streamed_sequence<'a>(
+        &mut self,
+        parser: &mut Parser<'a, saphyr_parser::StrInput<'a>>,
+        span: Span,
+        depth: usize,
+    ) -> Result<Node, ParseError> {
+        self.nodes += 1;
+        let end = loop {
+            let (ev, sp) = self.expect_event(parser, span)?;
+            if let Event::SequenceEnd = ev {
+                break sp;
+            }
+            let item = self.node(parser, ev, sp, depth + 1)?;
+            if let Some(sink) = self.steps.as_mut() {
+                sink(item);
+            }
+        };
+        Ok(Node {
+            span: Span {
+                start: span.start,
+                end: end.end,
+            },
+            kind: NodeKind::Seq(Vec::new()),
+        })
     }
 
     fn expect_event<'a>(
@@ -313,7 +377,7 @@ fn resolve_plain(s: &str) -> NodeKind {
             return NodeKind::Float(f);
         }
     }
-    NodeKind::Str(s.to_owned())
+    NodeKind::Str(s.into())
 }
 
 fn looks_like_float(s: &str) -> bool {
@@ -363,7 +427,7 @@ pub fn to_json(node: &Node) -> serde_json::Value {
         NodeKind::Float(f) => serde_json::Number::from_f64(*f)
             .map(Value::Number)
             .unwrap_or(Value::Null),
-        NodeKind::Str(s) => Value::String(s.clone()),
+        NodeKind::Str(s) => Value::String(s.to_string()),
         NodeKind::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
         NodeKind::Map(entries) => {
             let mut map = serde_json::Map::new();
@@ -382,7 +446,7 @@ pub fn scalar_text(node: &Node) -> String {
         NodeKind::Bool(b) => b.to_string(),
         NodeKind::Int(i) => i.to_string(),
         NodeKind::Float(f) => f.to_string(),
-        NodeKind::Str(s) => s.clone(),
+        NodeKind::Str(s) => s.to_string(),
         NodeKind::Seq(_) | NodeKind::Map(_) => to_json(node).to_string(),
     }
 }
