@@ -166,11 +166,11 @@ impl Validator {
             }
             for (_, cap) in &st.capture {
                 for t in [
-                    &cap.jsonpath,
-                    &cap.header,
-                    &cap.cookie,
-                    &cap.css,
-                    &cap.attribute,
+                    cap.jsonpath.as_ref(),
+                    cap.header.as_deref(),
+                    cap.cookie.as_deref(),
+                    cap.css.as_deref(),
+                    cap.attribute.as_deref(),
                 ]
                 .into_iter()
                 .flatten()
@@ -325,7 +325,7 @@ impl Validator {
         let mut strings = Vec::new();
         v.for_each_str(&mut |s, span| strings.push((s.to_owned(), span)));
         for (s, span) in strings {
-            let t = crate::yaml::Spanned::with_span(s, span);
+            let t = crate::yaml::Spanned::with_span(s.into(), span);
             self.template(cx, &t, defined);
         }
     }

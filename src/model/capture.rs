@@ -37,11 +37,11 @@ pub struct Capture {
     /// A response header (case-insensitive): its first value. A template.
     #[serde(default)]
     #[schemars(with = "Option<TemplateText>", example = "X-Request-ID")]
-    pub header: Option<Template>,
+    pub header: Option<Box<Template>>,
     /// A cookie set by the response, or held by the cookie jar for the request URL. A template.
     #[serde(default)]
     #[schemars(with = "Option<TemplateText>", example = &"ST")]
-    pub cookie: Option<Template>,
+    pub cookie: Option<Box<Template>>,
     /// `true`: the status code, a number.
     #[serde(default)]
     #[schemars(example = true)]
@@ -62,16 +62,16 @@ pub struct Capture {
     /// the `attribute`). A template.
     #[serde(default)]
     #[schemars(with = "Option<TemplateText>", example = "input[name=xsrf]")]
-    pub css: Option<Template>,
+    pub css: Option<Box<Template>>,
     /// With `css`: the attribute to read (default: the element's text). A template.
     #[serde(default)]
     #[schemars(with = "Option<TemplateText>", example = &"value")]
-    pub attribute: Option<Template>,
+    pub attribute: Option<Box<Template>>,
     /// A regular expression (Rust `regex` syntax) applied to the value as text: the first
     /// group, or the whole match when it has none. Not templated.
     #[serde(default)]
     #[schemars(example = "flowId=([^&]+)")]
-    pub regex: Option<Spanned<String>>,
+    pub regex: Option<Box<Spanned<String>>>,
     /// The value used when the source finds nothing or the regex does not match; without
     /// it, the capture fails the step. A single `{{ expr }}` keeps its type.
     #[serde(default)]
@@ -102,7 +102,7 @@ impl Capture {
     fn from_short(v: Value) -> Result<Self, String> {
         match v.kind {
             ValueKind::Str(s) => Ok(Capture {
-                jsonpath: Some(Spanned::with_span(s, v.span)),
+                jsonpath: Some(Spanned::with_span(s.into(), v.span)),
                 ..Capture::default()
             }),
             _ => Err("expected a JSONPath string or a mapping with one source key (`jsonpath`, `header`, `cookie`, `status`, `body`, `url`, `location`, `css`)".into()),
@@ -134,7 +134,7 @@ impl Capture {
             found.push(Source::Location);
         }
         if let Some(t) = &self.css {
-            found.push(Source::Css(t, self.attribute.as_ref()));
+            found.push(Source::Css(t, self.attribute.as_deref()));
         }
         if self.attribute.is_some() && self.css.is_none() {
             return Err("`attribute` only goes with `css`".into());

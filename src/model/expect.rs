@@ -39,7 +39,7 @@ pub struct Expect {
     /// The response must arrive within this duration (redirects included).
     #[serde(default)]
     #[schemars(with = "Option<DurationText>", example = &"500ms", example = 2)]
-    pub duration: Option<Template>,
+    pub duration: Option<Box<Template>>,
     /// Boolean expressions over `response` and the variables; each must be true.
     #[serde(default)]
     #[schemars(
@@ -210,7 +210,7 @@ pub struct Predicate {
     /// (anchor with `^...$`); non-strings are matched as JSON text. A template.
     #[serde(default)]
     #[schemars(example = &"^req-\\d+$")]
-    pub matches: Option<Spanned<String>>,
+    pub matches: Option<Box<Template>>,
     /// `true`: the value is present; `false`: it is absent.
     #[serde(default)]
     #[schemars(example = true)]

@@ -19,4 +19,4 @@ pub use value::{Value, ValueKind};
 use crate::yaml::Spanned;
 
 /// A string that may contain `{{ template }}` expressions, with its position.
-pub type Template = Spanned<String>;
+pub type Template = Spanned<compact_str::CompactString>;

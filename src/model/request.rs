@@ -26,7 +26,7 @@ pub struct Request {
     /// The HTTP method, in any case (default `GET`). Not templated.
     #[serde(default)]
     #[schemars(example = &"POST", example = &"GET")]
-    pub method: Option<Spanned<String>>,
+    pub method: Option<Box<Spanned<String>>>,
     /// An absolute URL with a scheme and a host. A template.
     #[schemars(
         with = "TemplateText",
@@ -88,7 +88,7 @@ pub struct Request {
     /// `defaults.timeout`, 30 s).
     #[serde(default)]
     #[schemars(with = "Option<DurationText>", example = &"10s", example = 5)]
-    pub timeout: Option<Template>,
+    pub timeout: Option<Box<Template>>,
 }
 
 /// Sets the `Authorization` header. One key: `basic` or `bearer`.
@@ -161,7 +161,7 @@ impl FilePart {
     fn from_short(v: Value) -> Result<Self, String> {
         match v.kind {
             ValueKind::Str(s) => Ok(FilePart {
-                path: Spanned::with_span(s, v.span),
+                path: Spanned::with_span(s.into(), v.span),
                 filename: None,
                 content_type: None,
             }),
@@ -193,7 +193,7 @@ impl Body {
     fn from_short(v: Value) -> Result<Self, String> {
         match v.kind {
             ValueKind::Str(s) => Ok(Body {
-                text: Some(Spanned::with_span(s, v.span)),
+                text: Some(Spanned::with_span(s.into(), v.span)),
                 file: None,
             }),
             _ => Err("expected text or a mapping with `text` or `file`".into()),

@@ -115,7 +115,7 @@ pub struct Step {
     /// variables it captures come back.
     #[serde(default)]
     #[schemars(with = "Option<TemplateText>", example = &"include/worker-token.yaml")]
-    pub include: Option<Template>,
+    pub include: Option<Box<Template>>,
     /// Variables passed to the included scenario (only with `include`); they replace its
     /// `vars` of the same name.
     #[serde(default, rename = "with")]
@@ -149,11 +149,11 @@ pub struct Step {
     /// otherwise. `response` is not available yet.
     #[serde(default)]
     #[schemars(with = "Option<ExpressionText>", example = &"mode == 'full'")]
-    pub when: Option<Template>,
+    pub when: Option<Box<Template>>,
     /// A pause before the step's request.
     #[serde(default)]
     #[schemars(with = "Option<DurationText>", example = &"500ms")]
-    pub delay: Option<Template>,
+    pub delay: Option<Box<Template>>,
     /// Store the response in a `.snap` file beside the scenario and compare later runs with
     /// it: `true`, or a mapping of settings.
     #[serde(default)]
