@@ -185,7 +185,7 @@ impl Renderer<'_> {
         }
         for (name, value) in &req.headers {
             let rendered = self.text(value)?;
-            set_header(name.value.clone(), rendered);
+            set_header(name.value.to_string(), rendered);
         }
         let body = self.body(req)?;
         let timeout = match &req.timeout {
@@ -232,7 +232,7 @@ impl Renderer<'_> {
             let mut parts = Vec::new();
             for (name, value) in &mp.fields {
                 parts.push(Part {
-                    name: name.value.clone(),
+                    name: name.value.to_string(),
                     data: self.text(value)?.into_bytes(),
                     filename: None,
                     content_type: None,
@@ -252,7 +252,7 @@ impl Renderer<'_> {
                     None => Some("application/octet-stream".into()),
                 };
                 parts.push(Part {
-                    name: name.value.clone(),
+                    name: name.value.to_string(),
                     data,
                     filename,
                     content_type,

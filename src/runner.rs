@@ -316,7 +316,11 @@ impl Runner {
             self.set_var(run, name, value.clone(), false);
         }
         for (name, value) in &scenario.vars {
-            let v = match overrides.iter().rev().find(|(n, _)| n == &name.value) {
+            let v = match overrides
+                .iter()
+                .rev()
+                .find(|(n, _)| n.as_str() == name.value.as_str())
+            {
                 Some((_, v)) => v.clone(),
                 None => Renderer {
                     templater: &self.templater,
@@ -347,7 +351,7 @@ impl Runner {
         }
         let mut headers = Vec::new();
         for (name, value) in &d.headers {
-            headers.push((name.value.clone(), r.text(value)?));
+            headers.push((name.value.to_string(), r.text(value)?));
         }
         run.default_headers = headers;
         Ok(())
@@ -485,16 +489,16 @@ impl Runner {
                 Ok(v) => {
                     let secret = cap.secret || crate::mask::is_secret_name(&name.value);
                     self.set_var(run, &name.value, v.clone(), secret);
-                    run.captured.insert(name.value.clone(), v.clone());
+                    run.captured.insert(name.value.to_string(), v.clone());
                     result.captures.push(CaptureResult {
-                        name: name.value.clone().into(),
+                        name: name.value.clone(),
                         // Mask before cutting: a cut secret would no longer match.
                         value: eval::capture::excerpt(
                             &self.masker.mask(&eval::capture::value_text(&v)),
                             200,
                         )
                         .into(),
-                        secret: secret || run.secret_names.contains(&name.value),
+                        secret: secret || run.secret_names.contains(name.value.as_str()),
                     });
                 }
                 Err(d) => {
@@ -828,7 +832,7 @@ impl Runner {
         })?;
         let mut overrides = self.options.overrides.clone();
         for (name, value) in &step.with {
-            overrides.push((name.value.clone(), r.variable(value)?));
+            overrides.push((name.value.to_string(), r.variable(value)?));
         }
         observer.include_started(run.depth, &self.masker.mask(&step.name.value), &path);
         let mut stack = run.stack.clone();

@@ -73,7 +73,7 @@ impl Validator {
         for (name, value) in &s.vars {
             // A var may be overridden from outside; its own template still has to make sense.
             self.value(&cx, value, defined);
-            defined.insert(name.value.clone());
+            defined.insert(name.value.to_string());
         }
         for (_, h) in &s.defaults.headers {
             self.template(&cx, h, defined);
@@ -104,7 +104,7 @@ impl Validator {
                 self.include(
                     &cx,
                     inc,
-                    st.with.keys().map(|k| k.value.clone()).collect(),
+                    st.with.keys().map(|k| k.value.to_string()).collect(),
                     defined,
                 );
                 continue;
@@ -205,7 +205,7 @@ impl Validator {
             }
             // Captures are defined for the expectations of their own step and for later steps.
             for name in st.capture.keys() {
-                defined.insert(name.value.clone());
+                defined.insert(name.value.to_string());
             }
             if let Some(e) = &st.expect {
                 for (name, pred) in &e.headers {
@@ -267,7 +267,7 @@ impl Validator {
                 self.scenario(&loaded, &mut inner);
                 self.stack.pop();
                 for step in &loaded.scenario.steps {
-                    defined.extend(step.value.capture.keys().map(|k| k.value.clone()));
+                    defined.extend(step.value.capture.keys().map(|k| k.value.to_string()));
                 }
             }
             Err(e) => {

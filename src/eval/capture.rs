@@ -10,7 +10,7 @@ use minijinja::value::Value as MjValue;
 
 /// Evaluates one capture. A source that yields nothing falls back to `default`, or fails.
 pub fn capture(
-    name: &Spanned<String>,
+    name: &Spanned<compact_str::CompactString>,
     cap: &Capture,
     view: &ResponseView,
     r: &Renderer<'_>,

@@ -90,7 +90,10 @@ impl Exporter<'_> {
             self.set(vars, name, value.clone(), &secret);
         }
         for (name, value) in &s.vars {
-            if overrides.iter().any(|(n, _)| n == &name.value) {
+            if overrides
+                .iter()
+                .any(|(n, _)| n.as_str() == name.value.as_str())
+            {
                 continue;
             }
             let v = self
@@ -109,7 +112,7 @@ impl Exporter<'_> {
         }
         let mut headers = Vec::new();
         for (name, value) in &s.defaults.headers {
-            headers.push((name.value.clone(), r.text(value).map_err(|d| vec![d])?));
+            headers.push((name.value.to_string(), r.text(value).map_err(|d| vec![d])?));
         }
         for step in &s.steps {
             self.step(loaded, &step.value, vars, &headers, &defaults, overrides)?;
@@ -168,7 +171,7 @@ impl Exporter<'_> {
                     .renderer(loaded, vars)
                     .variable(value)
                     .map_err(|d| vec![d])?;
-                inner_overrides.push((name.value.clone(), v));
+                inner_overrides.push((name.value.to_string(), v));
             }
             let _ = writeln!(self.out, "# include {rel}");
             self.depth += 1;
@@ -179,7 +182,7 @@ impl Exporter<'_> {
             // Captures of the included file come back under their names.
             for step in &inner.scenario.steps {
                 for name in step.value.capture.keys() {
-                    vars.insert(name.value.clone(), placeholder(&name.value));
+                    vars.insert(name.value.to_string(), placeholder(&name.value));
                 }
             }
             return Ok(());
@@ -214,7 +217,7 @@ impl Exporter<'_> {
         }
         let _ = writeln!(self.out, "{}", command(&prepared));
         for name in step.capture.keys() {
-            vars.insert(name.value.clone(), placeholder(&name.value));
+            vars.insert(name.value.to_string(), placeholder(&name.value));
             let _ = writeln!(
                 self.out,
                 "{}=\"${{{}:?set {} from the response above}}\"",

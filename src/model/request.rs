@@ -37,7 +37,7 @@ pub struct Request {
     /// a list repeats the parameter, `null` gives an empty value.
     #[serde(default)]
     #[schemars(example = serde_json::json!({"limit": 10, "tag": ["red", "blue"], "after": "{{ cursor }}"}))]
-    pub query: IndexMap<Spanned<String>, Value>,
+    pub query: IndexMap<Spanned<compact_str::CompactString>, Value>,
     /// Request headers, name → template; they replace `defaults.headers` and `auth` of the
     /// same name (compared case-insensitively). Names are not templated.
     #[serde(default)]
@@ -45,7 +45,7 @@ pub struct Request {
         with = "IndexMap<String, TemplateText>",
         example = serde_json::json!({"Accept": "application/json", "X-Trace": "trace-{{ runID }}"})
     )]
-    pub headers: IndexMap<Spanned<String>, Template>,
+    pub headers: IndexMap<Spanned<compact_str::CompactString>, Template>,
     /// Sets the `Authorization` header: `basic` (username and password) or `bearer` (a token).
     #[serde(default)]
     #[schemars(example = serde_json::json!({"bearer": "{{ accessToken }}"}))]
@@ -63,7 +63,7 @@ pub struct Request {
         "grant_type": "client_credentials",
         "client_id": "{{ clientID }}"
     }))]
-    pub form: Option<Box<IndexMap<Spanned<String>, Value>>>,
+    pub form: Option<Box<IndexMap<Spanned<compact_str::CompactString>, Value>>>,
     /// A `multipart/form-data` body: text `fields` and `files`.
     #[serde(default)]
     #[schemars(example = serde_json::json!({
@@ -129,14 +129,14 @@ pub struct Multipart {
         with = "IndexMap<String, TemplateText>",
         example = serde_json::json!({"title": "A greeting", "owner": "{{ userID }}"})
     )]
-    pub fields: IndexMap<Spanned<String>, Template>,
+    pub fields: IndexMap<Spanned<compact_str::CompactString>, Template>,
     /// File parts: name → a path, or a mapping with `path`, `filename`, `content_type`.
     #[serde(default)]
     #[schemars(example = serde_json::json!({
         "avatar": "data/avatar.png",
         "note": {"path": "data/hello.txt", "filename": "greeting.txt", "content_type": "text/plain"}
     }))]
-    pub files: IndexMap<Spanned<String>, FilePart>,
+    pub files: IndexMap<Spanned<compact_str::CompactString>, FilePart>,
 }
 
 /// A file in a multipart body: a path, or a mapping with `path`, `filename`, `content_type`.

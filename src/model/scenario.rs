@@ -38,7 +38,7 @@ pub struct Scenario {
         "apiPath": "{{ env('PINGONE_API_PATH', 'https://api.pingone.com/v1') }}",
         "runID": "{{ timestamp() }}"
     }))]
-    pub vars: IndexMap<Spanned<String>, Value>,
+    pub vars: IndexMap<Spanned<compact_str::CompactString>, Value>,
     /// Names of variables (or captures) whose values are masked in every output.
     #[serde(default)]
     #[schemars(example = serde_json::json!(["adminAppSecret", "accessToken"]))]
@@ -71,7 +71,7 @@ pub struct Defaults {
         with = "IndexMap<String, TemplateText>",
         example = serde_json::json!({"Accept": "application/json", "X-Api-Key": "{{ api_key }}"})
     )]
-    pub headers: IndexMap<Spanned<String>, Template>,
+    pub headers: IndexMap<Spanned<compact_str::CompactString>, Template>,
     /// Per-request timeout (default 30 s): the whole exchange, redirects and body included.
     #[serde(default)]
     #[schemars(with = "Option<DurationText>", example = &"10s")]
@@ -102,7 +102,7 @@ pub struct Defaults {
 pub struct Step {
     /// The step's name, shown in the output. Required.
     #[schemars(example = &"Get a worker access token")]
-    pub name: Spanned<String>,
+    pub name: Spanned<compact_str::CompactString>,
     /// The HTTP request to send.
     #[serde(default)]
     #[schemars(example = serde_json::json!({
@@ -120,7 +120,7 @@ pub struct Step {
     /// `vars` of the same name.
     #[serde(default, rename = "with")]
     #[schemars(example = serde_json::json!({"who": "{{ user }}"}))]
-    pub with: IndexMap<Spanned<String>, Value>,
+    pub with: IndexMap<Spanned<compact_str::CompactString>, Value>,
     /// Values taken from the response into variables, in order: name → source. A plain
     /// string is a JSONPath.
     #[serde(default)]
@@ -128,7 +128,7 @@ pub struct Step {
         "accessToken": "$.access_token",
         "requestID": {"header": "X-Request-ID"}
     }))]
-    pub capture: IndexMap<Spanned<String>, Capture>,
+    pub capture: IndexMap<Spanned<compact_str::CompactString>, Capture>,
     /// Assertions on the response; every failing one is reported.
     #[serde(default)]
     #[schemars(example = serde_json::json!({

@@ -29,7 +29,7 @@ pub struct Snapshot {
     /// e.g. `"$.name": "[app-name]"`. Not templated.
     #[serde(default)]
     #[schemars(example = serde_json::json!({"$.name": "[app-name]"}))]
-    pub redact: IndexMap<Spanned<String>, Spanned<String>>,
+    pub redact: IndexMap<Spanned<compact_str::CompactString>, Spanned<String>>,
     /// Replace volatile values (UUIDs, timestamps, JWTs, tokens, device and user codes, the
     /// port of loopback URLs) with placeholders (default: yes).
     #[serde(default = "yes")]
