@@ -254,8 +254,8 @@ fn check(scenario: &Scenario, file: &Arc<SourceFile>) -> Vec<Diagnostic> {
             ),
             _ => {}
         }
-        if s.include.is_none() && !s.with.is_empty() {
-            if let Some((k, _)) = s.with.first() {
+        if s.include.is_none() && s.with.as_ref().is_some_and(|w| !w.is_empty()) {
+            if let Some((k, _)) = s.with.as_ref().and_then(|w| w.first()) {
                 out.push(
                     Diagnostic::new("`with` only goes with `include`")
                         .at(file, k.span)

@@ -151,9 +151,9 @@ impl Renderer<'_> {
                 .at(self.file, req.url.span)
                 .hint("URLs need a scheme and a host, e.g. `http://127.0.0.1:8080/path`")
         })?;
-        if !req.query.is_empty() {
+        if let Some(query) = req.query.as_ref().filter(|q| !q.is_empty()) {
             let mut pairs = Vec::new();
-            for (name, value) in &req.query {
+            for (name, value) in query.iter() {
                 for text in self.scalars(value)? {
                     pairs.push((name.value.clone(), text));
                 }

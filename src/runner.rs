@@ -621,7 +621,7 @@ impl Runner {
         &self,
         run: &Run<'_>,
         step: &Step,
-        poll: &Spanned<Box<model::Poll>>,
+        poll: &Spanned<model::Poll>,
         prepared: &PreparedRequest,
         observer: &dyn Observer,
         trace: &mut Vec<Traced>,
@@ -831,7 +831,7 @@ impl Runner {
             }
         })?;
         let mut overrides = self.options.overrides.clone();
-        for (name, value) in &step.with {
+        for (name, value) in step.with.iter().flat_map(|w| w.iter()) {
             overrides.push((name.value.to_string(), r.variable(value)?));
         }
         observer.include_started(run.depth, &self.masker.mask(&step.name.value), &path);

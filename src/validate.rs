@@ -98,13 +98,17 @@ impl Validator {
                 self.template(&cx, d, defined);
             }
             if let Some(inc) = &st.include {
-                for (_, v) in &st.with {
+                for v in st.with.iter().flat_map(|w| w.values()) {
                     self.value(&cx, v, defined);
                 }
                 self.include(
                     &cx,
                     inc,
-                    st.with.keys().map(|k| k.value.to_string()).collect(),
+                    st.with
+                        .iter()
+                        .flat_map(|w| w.keys())
+                        .map(|k| k.value.to_string())
+                        .collect(),
                     defined,
                 );
                 continue;
@@ -112,7 +116,7 @@ impl Validator {
             if let Some(req) = &st.request {
                 let r = &req.value;
                 self.template(&cx, &r.url, defined);
-                for v in r.query.values() {
+                for v in r.query.iter().flat_map(|q| q.values()) {
                     self.value(&cx, v, defined);
                 }
                 for h in r.headers.values() {

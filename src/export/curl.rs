@@ -166,7 +166,7 @@ impl Exporter<'_> {
             let inner = loader::load(&path)
                 .map_err(|e| e.diagnostics().into_iter().cloned().collect::<Vec<_>>())?;
             let mut inner_overrides = overrides.to_vec();
-            for (name, value) in &step.with {
+            for (name, value) in step.with.iter().flat_map(|w| w.iter()) {
                 let v = self
                     .renderer(loaded, vars)
                     .variable(value)

@@ -36,8 +36,11 @@ pub struct Request {
     /// Query parameters appended to the URL (after any already in it). Values are templates;
     /// a list repeats the parameter, `null` gives an empty value.
     #[serde(default)]
-    #[schemars(example = serde_json::json!({"limit": 10, "tag": ["red", "blue"], "after": "{{ cursor }}"}))]
-    pub query: IndexMap<Spanned<compact_str::CompactString>, Value>,
+    #[schemars(
+        with = "IndexMap<String, Value>",
+        example = serde_json::json!({"limit": 10, "tag": ["red", "blue"], "after": "{{ cursor }}"})
+    )]
+    pub query: Option<Box<IndexMap<Spanned<compact_str::CompactString>, Value>>>,
     /// Request headers, name → template; they replace `defaults.headers` and `auth` of the
     /// same name (compared case-insensitively). Names are not templated.
     #[serde(default)]

@@ -119,8 +119,12 @@ pub struct Step {
     /// Variables passed to the included scenario (only with `include`); they replace its
     /// `vars` of the same name.
     #[serde(default, rename = "with")]
-    #[schemars(example = serde_json::json!({"who": "{{ user }}"}))]
-    pub with: IndexMap<Spanned<compact_str::CompactString>, Value>,
+    #[schemars(
+        with = "IndexMap<String, Value>",
+        example = serde_json::json!({"who": "{{ user }}"})
+    )]
+    // Boxed, as the other rare fields: only `include` steps have it.
+    pub with: Option<Box<IndexMap<Spanned<compact_str::CompactString>, Value>>>,
     /// Values taken from the response into variables, in order: name → source. A plain
     /// string is a JSONPath.
     #[serde(default)]
@@ -144,7 +148,7 @@ pub struct Step {
         "interval": "{{ interval }}"
     }))]
     // Boxed: 392 bytes inline in every step, and few steps poll.
-    pub poll: Option<Spanned<Box<Poll>>>,
+    pub poll: Option<Box<Spanned<Poll>>>,
     /// An expression; the step runs only when it is true, and is reported as skipped
     /// otherwise. `response` is not available yet.
     #[serde(default)]
@@ -158,7 +162,7 @@ pub struct Step {
     /// it: `true`, or a mapping of settings.
     #[serde(default)]
     #[schemars(example = true, example = serde_json::json!({"headers": ["location"], "redact": {"$.name": "[name]"}}))]
-    pub snapshot: Option<Spanned<Box<Snapshot>>>,
+    pub snapshot: Option<Box<Spanned<Snapshot>>>,
 }
 
 /// An `include` step's settings (kept as a type for documentation and schema purposes).
