@@ -4,7 +4,6 @@ use super::schema::{self, DurationText, ExpressionText};
 use super::value::shorthand;
 use super::{Template, Value, ValueKind};
 use crate::yaml::Spanned;
-use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
@@ -23,14 +22,14 @@ pub struct Expect {
         "content-type": {"contains": "json"},
         "x-request-id": {"matches": "^req-\\d+$"}
     }))]
-    pub headers: IndexMap<Spanned<compact_str::CompactString>, Predicate>,
+    pub headers: super::Map<Spanned<compact_str::CompactString>, Predicate>,
     /// JSONPath (RFC 9535) → predicate. No match is "absent"; several matches are a list.
     #[serde(default)]
     #[schemars(example = serde_json::json!({
         "$.token_type": "Bearer",
         "$.expires_in": {"type": "integer", "gt": 0}
     }))]
-    pub jsonpath: IndexMap<Spanned<compact_str::CompactString>, Predicate>,
+    pub jsonpath: super::Map<Spanned<compact_str::CompactString>, Predicate>,
     /// A predicate on the body as text; `equals` with a mapping or a list compares the
     /// parsed JSON body.
     #[serde(default)]

@@ -3,6 +3,7 @@
 
 mod capture;
 mod expect;
+pub mod map;
 mod request;
 mod scenario;
 pub mod schema;
@@ -11,6 +12,7 @@ pub(crate) mod value;
 
 pub use capture::{Capture, Source as CaptureSource};
 pub use expect::{Expect, JsonType, Predicate, StatusExpect, StatusPattern};
+pub use map::Map;
 pub use request::{Auth, BasicAuth, Body, FilePart, Multipart, Request};
 pub use scenario::{Defaults, Include, Poll, Scenario, Step};
 pub use snapshot::{check_name as check_snapshot_name, Snapshot};

@@ -48,7 +48,7 @@ pub struct Request {
         with = "IndexMap<String, TemplateText>",
         example = serde_json::json!({"Accept": "application/json", "X-Trace": "trace-{{ runID }}"})
     )]
-    pub headers: IndexMap<Spanned<compact_str::CompactString>, Template>,
+    pub headers: super::Map<Spanned<compact_str::CompactString>, Template>,
     /// Sets the `Authorization` header: `basic` (username and password) or `bearer` (a token).
     #[serde(default)]
     #[schemars(example = serde_json::json!({"bearer": "{{ accessToken }}"}))]

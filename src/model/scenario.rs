@@ -132,7 +132,7 @@ pub struct Step {
         "accessToken": "$.access_token",
         "requestID": {"header": "X-Request-ID"}
     }))]
-    pub capture: IndexMap<Spanned<compact_str::CompactString>, Capture>,
+    pub capture: super::Map<Spanned<compact_str::CompactString>, Capture>,
     /// Assertions on the response; every failing one is reported.
     #[serde(default)]
     #[schemars(example = serde_json::json!({
