@@ -443,6 +443,50 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn names(text: &str) -> Vec<String> {
+        let loaded = parse(Path::new("s.yaml"), text.into()).expect("loads");
+        loaded
+            .scenario
+            .steps
+            .iter()
+            .map(|s| s.value.name.value.to_string())
+            .collect()
+    }
+
+    /// Steps are built as they are parsed; aliases between steps, and a `steps` list that
+    /// is itself anchored, load as they did from the whole tree.
+    #[test]
+    fn streamed_steps_keep_aliases_and_anchored_lists() {
+        let step = |n: &str| format!("  - name: {n}\n    request: {{url: \"http://h/\"}}\n");
+        let aliased = format!(
+            "name: x\nsteps:\n  - &s\n    name: a\n    request: {{url: \"http://h/\"}}\n  - *s\n{}",
+            step("c")
+        );
+        assert_eq!(names(&aliased), ["a", "a", "c"]);
+        let anchored = format!("name: x\nsteps: &all\n{}{}", step("a"), step("b"));
+        assert_eq!(names(&anchored), ["a", "b"]);
+        let steps_first = format!("steps:\n{}name: x\n", step("a"));
+        assert_eq!(names(&steps_first), ["a"]);
+    }
+
+    /// With a problem anywhere, the first one in the file is the one reported, whether it
+    /// is in a step or in a key after the steps.
+    #[test]
+    fn the_first_problem_is_reported_with_streamed_steps() {
+        let first_in_step =
+            "name: x\nsteps:\n  - name: a\n    requst: {url: \"http://h/\"}\nvarz: {}\n";
+        let after_steps =
+            "name: x\nsteps:\n  - name: a\n    request: {url: \"http://h/\"}\nvarz: {}\n";
+        for (text, key, line) in [(first_in_step, "requst", 4), (after_steps, "varz", 5)] {
+            let Err(LoadError::Invalid(problems)) = parse(Path::new("s.yaml"), text.into()) else {
+                panic!("{text} should not load");
+            };
+            let shown = problems[0].render(false);
+            assert!(shown.contains(&format!("unknown key `{key}`")), "{shown}");
+            assert!(shown.contains(&format!("s.yaml:{line}:")), "{shown}");
+        }
+    }
+
     #[test]
     fn control_characters_are_shown_one_for_one() {
         assert_eq!(
