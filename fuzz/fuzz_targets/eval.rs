@@ -150,7 +150,7 @@ fuzz_target!(|data: &[u8]| {
                     if cap.secret {
                         masker.add(&text);
                     }
-                    vars.insert(name.value.clone(), v);
+                    vars.insert(name.value.to_string(), v);
                 }
                 Err(d) => {
                     let _ = d.render(false);
