@@ -149,9 +149,10 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
             // Quoted with control characters made visible: the parser refuses them, and
             // printed raw they would cut the line (NUL) or drive the terminal (ESC).
             let shown = SourceFile::new(path, printable(&file.text));
-            return Err(LoadError::Invalid(vec![
-                Diagnostic::new(e.message).at(&shown, e.span)
-            ]));
+            let hint = unquoted_template_hint(&file, e.span);
+            return Err(LoadError::Invalid(vec![Diagnostic::new(e.message)
+                .at(&shown, e.span)
+                .maybe_hint(hint)]));
         }
     };
     let built = match yaml::from_node::<Scenario>(&node) {
@@ -174,7 +175,10 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
         }
     };
     let scenario: Scenario = built.map_err(|e| {
-        let mut d = Diagnostic::new(e.message).maybe_hint(e.hint);
+        let hint = e
+            .hint
+            .or_else(|| e.span.and_then(|span| unquoted_template_hint(&file, span)));
+        let mut d = Diagnostic::new(e.message).maybe_hint(hint);
         if let Some(span) = e.span {
             d = d.at(&file, span);
         }
@@ -194,6 +198,27 @@ pub fn parse(path: &Path, text: String) -> Result<LoadedScenario, LoadError> {
         return Err(LoadError::Invalid(problems));
     }
     Ok(LoadedScenario { file, scenario })
+}
+
+/// The hint for a template written at the start of a value without quotes, which YAML
+/// reads as a mapping (`url: {{ base }}/x`): the line as it should be written. `None` when
+/// the line of `span` has no such value.
+fn unquoted_template_hint(file: &SourceFile, span: Span) -> Option<String> {
+    let line = file.line(span.start.line as usize)?;
+    let start = match line.find(": {{") {
+        Some(i) => i + 2,
+        None => {
+            let item = line.trim_start().strip_prefix("- ")?;
+            item.starts_with("{{").then(|| line.len() - item.len())?
+        }
+    };
+    let (before, value) = line.split_at(start);
+    let value = value.trim_end();
+    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+    Some(format!(
+        "YAML reads a value that starts with `{{{{` as a mapping: quote it, as in `{}\"{escaped}\"`",
+        before.trim_start()
+    ))
 }
 
 /// The text with every control character but tab and line breaks replaced by one visible
@@ -467,6 +492,30 @@ mod tests {
         assert_eq!(names(&anchored), ["a", "b"]);
         let steps_first = format!("steps:\n{}name: x\n", step("a"));
         assert_eq!(names(&steps_first), ["a"]);
+    }
+
+    /// A template at the start of a value without quotes is read by YAML as a mapping; the
+    /// error says how to write it, whether YAML or the model refuses it.
+    #[test]
+    fn an_unquoted_template_gets_a_quoting_hint() {
+        let cases = [
+            ("      url: {{ base }}/x\n", "`url: \"{{ base }}/x\"`"),
+            ("      url: {{ base }}\n", "`url: \"{{ base }}\"`"),
+        ];
+        for (line, quoted) in cases {
+            let text = format!("name: x\nsteps:\n  - name: a\n    request:\n{line}");
+            let Err(LoadError::Invalid(problems)) = parse(Path::new("s.yaml"), text.clone()) else {
+                panic!("{text} should not load");
+            };
+            let shown = problems[0].render(false);
+            assert!(shown.contains("s.yaml:5:"), "{shown}");
+            assert!(
+                shown.contains(&format!("hint: YAML reads a value that starts with `{{{{` as a mapping: quote it, as in {quoted}")),
+                "{shown}"
+            );
+        }
+        // Quoted, the same value loads.
+        names("name: x\nsteps:\n  - name: a\n    request:\n      url: \"{{ base }}/x\"\n");
     }
 
     /// With a problem anywhere, the first one in the file is the one reported, whether it
