@@ -224,6 +224,24 @@ fn serve(dir: &Path) {
 }
 
 impl Bench {
+    /// The arguments of `stepwise run TARGET` against the benchmark's server, then `extra`.
+    fn run_args(&self, target: &Path, extra: &[&str]) -> Vec<String> {
+        let mut args = vec![
+            "run".to_owned(),
+            target.display().to_string(),
+            "--no-color".into(),
+            "--var".into(),
+            format!("base={}", self.base),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args
+    }
+
+    /// Runs the release binary with `args`: wall time, peak RSS, status.
+    fn child(&self, args: &[String]) -> measure::ChildRun {
+        run_child(&self.rss, self.scratch.path(), &self.exe, args, CHILD_LIMIT)
+    }
+
     fn scratch(&self, name: &str) -> PathBuf {
         self.scratch.path().join(name)
     }
@@ -314,37 +332,18 @@ impl Bench {
             let mut rss = Vec::new();
             let mut loaded = Vec::new();
             for _ in 0..cli_runs {
-                let run = run_child(
-                    &self.rss,
-                    self.scratch.path(),
-                    &self.exe,
-                    &[
-                        "run".into(),
-                        path.display().to_string(),
-                        "--no-color".into(),
-                        "--var".into(),
-                        format!("base={}", self.base),
-                        "--report-json".into(),
-                        json.display().to_string(),
-                    ],
-                    CHILD_LIMIT,
-                );
+                let json_arg = json.display().to_string();
+                let run = self.child(&self.run_args(&path, &["--report-json", &json_arg]));
                 assert!(run.status.success(), "stepwise run chain-{n} failed");
                 walls.push(run.wall.as_secs_f64() * 1e6 / n as f64);
                 rss.push(run.peak_rss as f64);
                 // The same file loaded and checked only: the memory of the scenario itself.
-                let load = run_child(
-                    &self.rss,
-                    self.scratch.path(),
-                    &self.exe,
-                    &[
-                        "validate".into(),
-                        path.display().to_string(),
-                        "--var".into(),
-                        format!("base={}", self.base),
-                    ],
-                    CHILD_LIMIT,
-                );
+                let load = self.child(&[
+                    "validate".into(),
+                    path.display().to_string(),
+                    "--var".into(),
+                    format!("base={}", self.base),
+                ]);
                 assert!(load.status.success(), "stepwise validate chain-{n} failed");
                 loaded.push(load.peak_rss as f64);
             }
@@ -499,17 +498,8 @@ impl Bench {
             std::fs::create_dir_all(half).expect("cannot create a half");
             std::fs::copy(dir.join(name), half.join(name)).expect("cannot copy a scenario");
         }
-        let run_args = |folder: &Path, jobs: usize| -> Vec<String> {
-            vec![
-                "run".into(),
-                folder.display().to_string(),
-                "--no-color".into(),
-                "--jobs".into(),
-                jobs.to_string(),
-                "--var".into(),
-                format!("base={}", self.base),
-            ]
-        };
+        let run_args =
+            |folder: &Path, jobs: usize| self.run_args(folder, &["--jobs", &jobs.to_string()]);
         let jobs = [1usize, 2, 4];
         let mut rates: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
         let mut busy: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
@@ -526,13 +516,7 @@ impl Bench {
             // Interleaved, so that a noisy minute hurts every setting alike.
             for (k, j) in jobs.iter().enumerate() {
                 let ticks = measure::cpu_ticks();
-                let run = run_child(
-                    &self.rss,
-                    self.scratch.path(),
-                    &self.exe,
-                    &run_args(&dir, *j),
-                    CHILD_LIMIT,
-                );
+                let run = self.child(&run_args(&dir, *j));
                 busy[k].push(measure::busy_share(ticks, measure::cpu_ticks()));
                 assert!(run.status.success(), "suite with --jobs {j} failed");
                 rates[k].push(self.plan.suite_files as f64 / run.wall.as_secs_f64());
@@ -607,19 +591,7 @@ impl Bench {
         let mut walls = Vec::new();
         let mut rss = Vec::new();
         for _ in 0..self.plan.big_runs {
-            let run = run_child(
-                &self.rss,
-                self.scratch.path(),
-                &self.exe,
-                &[
-                    "run".into(),
-                    path.display().to_string(),
-                    "--no-color".into(),
-                    "--var".into(),
-                    format!("base={}", self.base),
-                ],
-                CHILD_LIMIT,
-            );
+            let run = self.child(&self.run_args(&path, &[]));
             assert!(run.status.success(), "big body scenario failed");
             walls.push(run.wall.as_secs_f64() * 1e3);
             rss.push(run.peak_rss as f64);
@@ -690,13 +662,7 @@ impl Bench {
                 jobs.to_string(),
             ];
             args.extend(vars.iter().cloned());
-            let run = run_child(
-                &self.rss,
-                self.scratch.path(),
-                &self.exe,
-                &args,
-                CHILD_LIMIT,
-            );
+            let run = self.child(&args);
             assert!(
                 run.status.success(),
                 "device flows in {} failed",

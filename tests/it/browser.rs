@@ -4,32 +4,16 @@
 //! `scenarios/interop/oidc-provider/`.
 
 use crate::run::run_fixture;
+use crate::support::describe;
 use crate::support::server::{TestServer, WEB_CSRF};
 use stepwise::result::{Outcome, ScenarioResult};
 use stepwise::runner::{RunOptions, Runner, Silent};
-
-fn failures(result: &ScenarioResult) -> String {
-    let mut text = format!("{:?}\n", result.outcome);
-    for s in &result.steps {
-        text.push_str(&format!("{} {:?}\n", s.name, s.outcome));
-        if let Some(e) = &s.error {
-            text.push_str(&e.render(false));
-        }
-        for a in s.assertions.iter().filter(|a| !a.passed) {
-            text.push_str(&format!(
-                "   {} expected {} got {}\n",
-                a.what, a.expected, a.actual
-            ));
-        }
-    }
-    text
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sign_in_form_is_replayed_as_a_browser_would() {
     let server = TestServer::start().await;
     let result = run_fixture("browser.yaml", &server.base(), &[]).await;
-    assert_eq!(result.outcome, Outcome::Passed, "{}", failures(&result));
+    assert_eq!(result.outcome, Outcome::Passed, "{}", describe(&result));
     assert_eq!(result.steps.len(), 6);
 
     // The hidden field's value, HTML entities decoded.
@@ -69,7 +53,7 @@ steps:
         &[("base", server.base())],
     )
     .await;
-    assert_eq!(result.outcome, Outcome::Passed, "{}", failures(&result));
+    assert_eq!(result.outcome, Outcome::Passed, "{}", describe(&result));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,5 +90,5 @@ steps:
         &[("base", server.base()), ("other", other.base())],
     )
     .await;
-    assert_eq!(result.outcome, Outcome::Passed, "{}", failures(&result));
+    assert_eq!(result.outcome, Outcome::Passed, "{}", describe(&result));
 }

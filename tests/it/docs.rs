@@ -17,13 +17,13 @@
 //!   names to captures), an `expect`, a `poll` or `defaults`; `env` is a YAML env file
 //!   (`--env`).
 
+use crate::support::describe;
 use crate::support::server::TestServer;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use stepwise::model::{Capture, Defaults, Expect, Poll, Request, Step};
-use stepwise::result::{Outcome, ScenarioResult};
+use stepwise::result::Outcome;
 use stepwise::runner::{RunOptions, Runner, Silent};
 
 /// No docs example may take longer than this.
@@ -229,40 +229,6 @@ pub(crate) fn write_file(dir: &Path, block: &Block, rel: &str) -> Result<(), Str
         })?;
     }
     Ok(())
-}
-
-/// Why a run came out as it did, for failure messages.
-fn describe(result: &ScenarioResult) -> String {
-    let mut text = format!("outcome {:?}\n", result.outcome);
-    if let Some(e) = &result.error {
-        text.push_str(&e.render(false));
-    }
-    fn steps(result: &ScenarioResult, depth: usize, text: &mut String) {
-        for s in &result.steps {
-            let pad = "  ".repeat(depth + 1);
-            let _ = writeln!(text, "{pad}{} {:?}", s.name, s.outcome);
-            if let Some(e) = &s.error {
-                for line in e.render(false).lines() {
-                    let _ = writeln!(text, "{pad}  {line}");
-                }
-            }
-            for a in s.assertions.iter().filter(|a| !a.passed) {
-                let _ = writeln!(
-                    text,
-                    "{pad}  ✗ {}: expected {}, got {}",
-                    a.what, a.expected, a.actual
-                );
-            }
-            if let Some(p) = &s.poll {
-                let _ = writeln!(text, "{pad}  polling: {} ({:?})", p.stopped, p.history);
-            }
-            if let Some(inc) = &s.included {
-                steps(inc, depth + 1, text);
-            }
-        }
-    }
-    steps(result, 0, &mut text);
-    text
 }
 
 /// Runs one whole-scenario example and checks it against its expectation.

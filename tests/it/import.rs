@@ -3,6 +3,7 @@
 //! edits; a feature tour passes against the test server; the generated YAML is golden; every
 //! script line not translated is reported; bad input is refused.
 
+use crate::support::describe;
 use crate::support::{cli, fixtures, server::TestServer};
 use std::path::{Path, PathBuf};
 use stepwise::import::postman::{self, ImportOptions, Imported};
@@ -54,26 +55,6 @@ fn write_and_validate(imported: &Imported) -> (tempfile::TempDir, PathBuf) {
         .collect();
     assert!(errors.is_empty(), "the schema rejects it: {errors:#?}");
     (dir, paths[0].clone())
-}
-
-fn describe(result: &ScenarioResult) -> String {
-    let mut out = format!("{:?}\n", result.outcome);
-    if let Some(e) = &result.error {
-        out.push_str(&e.render(false));
-    }
-    for s in &result.steps {
-        out.push_str(&format!("  {} {:?}\n", s.name, s.outcome));
-        if let Some(e) = &s.error {
-            out.push_str(&e.render(false));
-        }
-        for a in s.assertions.iter().filter(|a| !a.passed) {
-            out.push_str(&format!(
-                "    ✗ {}: expected {}, got {}\n",
-                a.what, a.expected, a.actual
-            ));
-        }
-    }
-    out
 }
 
 async fn run_against_sandbox(path: &Path) -> ScenarioResult {

@@ -1,5 +1,6 @@
 //! Running scenarios in process against the test server.
 
+use crate::support::describe;
 use crate::support::fixtures;
 use crate::support::server::TestServer;
 use stepwise::result::{Outcome, ScenarioResult};
@@ -15,29 +16,6 @@ pub async fn run_fixture(name: &str, base: &str, extra: &[(&str, &str)]) -> Scen
         ..RunOptions::default()
     });
     runner.run_file(&fixtures().join(name), &Silent).await
-}
-
-fn describe(result: &ScenarioResult) -> String {
-    let mut text = format!(
-        "{:?} {:?}\n",
-        result.outcome,
-        result.error.as_ref().map(|e| e.render(false))
-    );
-    for s in &result.steps {
-        text.push_str(&format!(
-            "{} {:?} {:?}\n",
-            s.name,
-            s.outcome,
-            s.error.as_ref().map(|e| e.render(false))
-        ));
-        for a in s.assertions.iter().filter(|a| !a.passed) {
-            text.push_str(&format!(
-                "   {} expected {} got {}\n",
-                a.what, a.expected, a.actual
-            ));
-        }
-    }
-    text
 }
 
 #[tokio::test(flavor = "multi_thread")]

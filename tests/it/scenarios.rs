@@ -1,9 +1,10 @@
 //! The PingOne scenario in detail, and 50 of it at once against one sandbox. (Every file
 //! under `scenarios/` also runs as its own test: see tests/scenarios.rs.)
 
+use crate::support::describe;
 use std::path::Path;
 use std::sync::Arc;
-use stepwise::result::{Outcome, ScenarioResult};
+use stepwise::result::Outcome;
 use stepwise::runner::{RunOptions, Runner, Silent};
 use stepwise::sandbox::pingone::{RunningSandbox, SandboxConfig};
 
@@ -18,29 +19,6 @@ fn runner_for(sandbox: &RunningSandbox) -> Runner {
         secret_names: vec!["adminAppSecret".into()],
         ..RunOptions::default()
     })
-}
-
-fn describe(result: &ScenarioResult) -> String {
-    let mut text = format!("{} {:?}\n", result.path.display(), result.outcome);
-    if let Some(e) = &result.error {
-        text.push_str(&e.render(false));
-    }
-    for s in &result.steps {
-        text.push_str(&format!("  {} {:?}\n", s.name, s.outcome));
-        if let Some(e) = &s.error {
-            text.push_str(&e.render(false));
-        }
-        for a in s.assertions.iter().filter(|a| !a.passed) {
-            text.push_str(&format!(
-                "    {}: expected {} got {}\n",
-                a.what, a.expected, a.actual
-            ));
-        }
-        if let Some(inc) = &s.included {
-            text.push_str(&describe(inc));
-        }
-    }
-    text
 }
 
 #[tokio::test(flavor = "multi_thread")]

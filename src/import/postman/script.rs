@@ -1042,30 +1042,21 @@ fn placeholder_names(text: &str) -> BTreeSet<String> {
 
 /// A JSONPath (RFC 9535) for a path into the JSON body.
 fn jsonpath(p: &[Seg]) -> String {
-    let mut out = String::from("$");
-    for seg in p {
-        match seg {
-            Seg::Key(k) if is_shorthand_name(k) => {
-                out.push('.');
-                out.push_str(k);
-            }
-            Seg::Key(k) => {
-                out.push_str("['");
-                out.push_str(&k.replace('\\', "\\\\").replace('\'', "\\'"));
-                out.push_str("']");
-            }
-            Seg::Idx(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
+    path_text("$", p, is_shorthand_name)
 }
 
 /// The same path as a template expression over `response.json`.
 fn jinja_path(p: &[Seg]) -> String {
-    let mut out = String::from("response.json");
+    path_text("response.json", p, super::placeholders::is_identifier)
+}
+
+/// `root` followed by each segment: `.name` where `plain` allows the name, else `['name']`
+/// (escaped), and `[i]` for an index. JSONPath and template expressions write paths alike.
+fn path_text(root: &str, p: &[Seg], plain: fn(&str) -> bool) -> String {
+    let mut out = String::from(root);
     for seg in p {
         match seg {
-            Seg::Key(k) if super::placeholders::is_identifier(k) => {
+            Seg::Key(k) if plain(k) => {
                 out.push('.');
                 out.push_str(k);
             }

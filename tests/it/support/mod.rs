@@ -164,3 +164,39 @@ pub fn normalize(text: &str) -> String {
     let text = port.replace_all(text, "127.0.0.1:[port]");
     dur.replace_all(&text, "[time]").into_owned()
 }
+
+/// Why a run came out as it did, for failure messages: the outcome, errors, failed
+/// assertions, how polling stopped, and included scenarios, indented.
+pub fn describe(result: &stepwise::result::ScenarioResult) -> String {
+    use std::fmt::Write as _;
+    fn steps(result: &stepwise::result::ScenarioResult, depth: usize, text: &mut String) {
+        for s in &result.steps {
+            let pad = "  ".repeat(depth + 1);
+            let _ = writeln!(text, "{pad}{} {:?}", s.name, s.outcome);
+            if let Some(e) = &s.error {
+                for line in e.render(false).lines() {
+                    let _ = writeln!(text, "{pad}  {line}");
+                }
+            }
+            for a in s.assertions.iter().filter(|a| !a.passed) {
+                let _ = writeln!(
+                    text,
+                    "{pad}  ✗ {}: expected {}, got {}",
+                    a.what, a.expected, a.actual
+                );
+            }
+            if let Some(p) = &s.poll {
+                let _ = writeln!(text, "{pad}  polling: {} ({:?})", p.stopped, p.history);
+            }
+            if let Some(inc) = &s.included {
+                steps(inc, depth + 1, text);
+            }
+        }
+    }
+    let mut text = format!("{} {:?}\n", result.path.display(), result.outcome);
+    if let Some(e) = &result.error {
+        text.push_str(&e.render(false));
+    }
+    steps(result, 0, &mut text);
+    text
+}
